@@ -1,0 +1,3 @@
+"""aurora-ops: Step Functions workflows for risky, slow Amazon Aurora operations."""
+
+CREATED_BY_TAG = "aurora-ops:created-by"

@@ -1,0 +1,71 @@
+"""Named exceptions. Lambda reports the class name as the error type, so
+Step Functions Retry/Catch rules and the execution's error match these names."""
+
+
+class AuroraOpsError(Exception):
+    """Base class of every error a handler raises on purpose."""
+
+
+class InvalidInput(AuroraOpsError):
+    pass
+
+
+class InvalidPolicy(AuroraOpsError):
+    pass
+
+
+class NoCapacityAvailable(AuroraOpsError):
+    pass
+
+
+class AwsThrottled(AuroraOpsError):
+    """An AWS API throttled us; the state machine retries with backoff."""
+
+
+class ReaderDeletionTimeout(AuroraOpsError):
+    pass
+
+
+class OwnershipViolation(AuroraOpsError):
+    """Refusing to change a resource this execution did not create."""
+
+
+class AwsApiError(AuroraOpsError):
+    """Base of the per-code classes made by `aws_error`."""
+
+
+_THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "SlowDown",
+    }
+)
+_by_code: dict[str, type[AwsApiError]] = {}
+
+
+def is_throttling(code: str) -> bool:
+    return code in _THROTTLING_CODES
+
+
+def aws_error_class(code: str) -> type[AwsApiError]:
+    """The exception class named after an AWS error code, so the execution's
+    error reads e.g. `InvalidParameterCombination` instead of `ClientError`."""
+    if not code.isidentifier():
+        return AwsApiError
+    cls = _by_code.get(code)
+    if cls is None:
+        cls = _by_code[code] = type(code, (AwsApiError,), {})
+    return cls
+
+
+def aws_error(code: str, message: str) -> AuroraOpsError:
+    if is_throttling(code):
+        return AwsThrottled(f"{code}: {message}")
+    return aws_error_class(code)(message)

@@ -1,0 +1,92 @@
+"""Per-cluster lock and event de-duplication in one DynamoDB table.
+
+Items expire through the numeric TTL attribute `expires_at`; because DynamoDB
+deletes expired items lazily, the conditions also treat them as free."""
+
+from __future__ import annotations
+
+import os
+
+from botocore.exceptions import ClientError
+
+from . import clock
+from .aws import client, error_code, translate_errors
+
+LOCK_TTL_SECONDS = 4 * 3600  # the longest workflow's TimeoutSeconds (checked by a test)
+EVENT_TTL_SECONDS = 24 * 3600  # EventBridge redelivers within this window
+
+
+def _table() -> str:
+    return os.environ["STATE_TABLE_NAME"]
+
+
+def _lock_put(cluster_id: str, owner: str, workflow: str, now: int) -> dict:
+    return {
+        "TableName": _table(),
+        "Item": {
+            "pk": {"S": f"lock#{cluster_id}"},
+            "owner": {"S": owner},
+            "workflow": {"S": workflow},
+            "expires_at": {"N": str(now + LOCK_TTL_SECONDS)},
+        },
+        # Free, expired, or already ours (a retried invocation).
+        "ConditionExpression": "attribute_not_exists(pk) OR expires_at < :now OR #owner = :owner",
+        "ExpressionAttributeNames": {"#owner": "owner"},
+        "ExpressionAttributeValues": {":now": {"N": str(now)}, ":owner": {"S": owner}},
+    }
+
+
+@translate_errors
+def acquire(cluster_id: str, owner: str, workflow: str, event_id: str | None = None) -> str | None:
+    """Take the lock; returns None on success, else why not: `in-progress` or
+    `duplicate-event` (this event was already handled by another execution)."""
+    now = int(clock.now().timestamp())
+    lock = _lock_put(cluster_id, owner, workflow, now)
+    dynamodb = client("dynamodb")
+    if event_id is None:
+        try:
+            dynamodb.put_item(**lock)
+            return None
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return "in-progress"
+            raise
+    marker = {
+        "TableName": _table(),
+        "Item": {
+            "pk": {"S": f"event#{event_id}"},
+            "owner": {"S": owner},
+            "expires_at": {"N": str(now + EVENT_TTL_SECONDS)},
+        },
+        "ConditionExpression": "attribute_not_exists(pk) OR #owner = :owner",
+        "ExpressionAttributeNames": {"#owner": "owner"},
+        "ExpressionAttributeValues": {":owner": {"S": owner}},
+    }
+    try:
+        dynamodb.transact_write_items(TransactItems=[{"Put": lock}, {"Put": marker}])
+        return None
+    except ClientError as exc:
+        if error_code(exc) != "TransactionCanceledException":
+            raise
+        reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+        if len(reasons) == 2 and reasons[1] == "ConditionalCheckFailed":
+            return "duplicate-event"
+        if reasons and reasons[0] == "ConditionalCheckFailed":
+            return "in-progress"
+        raise
+
+
+@translate_errors
+def release(cluster_id: str, owner: str) -> None:
+    """Release the lock if we hold it; a lock someone else holds is left alone."""
+    try:
+        client("dynamodb").delete_item(
+            TableName=_table(),
+            Key={"pk": {"S": f"lock#{cluster_id}"}},
+            ConditionExpression="#owner = :owner",
+            ExpressionAttributeNames={"#owner": "owner"},
+            ExpressionAttributeValues={":owner": {"S": owner}},
+        )
+    except ClientError as exc:
+        if error_code(exc) != "ConditionalCheckFailedException":
+            raise

@@ -1,0 +1,237 @@
+"""Scale-up steps. Each takes the state machine's state and returns the next one;
+the state machine (statemachines/scale_up.asl.json) decides what runs when."""
+
+from __future__ import annotations
+
+import json
+
+from . import CREATED_BY_TAG, clock, lock, rds
+from .errors import OwnershipViolation, ReaderDeletionTimeout, aws_error_class
+from .outcome import make_outcome, notify, record_metrics
+from .planning import CREATE_FAILED, plan_candidates, reader_identifier, serving_readers
+from .policy import deployed_policies
+from .triggers import parse_scale_up_input
+
+WORKFLOW = "scale-up"
+FIRST_POLL_SECONDS = 300  # Aurora readers take 5+ minutes; polling sooner only costs transitions
+POLL_SECONDS = 60
+MAX_CREATE_POLLS = 40  # ~45 minutes, then the candidate counts as failed
+DELETE_POLL_SECONDS = 30
+MAX_DELETE_POLLS = 40
+
+
+def _none(cluster_id: str | None, reason: str, message: str | None = None) -> dict:
+    return make_outcome(action="none", reason=reason, cluster_id=cluster_id, message=message)
+
+
+def prepare(raw_input: object, execution_name: str) -> dict:
+    """Validate, resolve the cluster, apply the guards and plan the candidates.
+    Reads only; nothing changes before the lock is taken in `reserve`."""
+    request = parse_scale_up_input(raw_input)
+    state = {"execution_name": execution_name, "started_at": clock.iso(clock.now()),
+             "request": request, "outcome": None, "attempts": [], "lock_held": False}
+    policies = deployed_policies()
+    cluster_id = request["cluster_id"]
+    if cluster_id is None:  # an instance event: the instance's cluster
+        instance = rds.describe_instance(request["instance_id"])
+        cluster_id = instance["cluster_id"] if instance else None
+        request["cluster_id"] = cluster_id
+    policy = policies.get(cluster_id) if cluster_id else None
+    cluster = rds.describe_cluster(cluster_id) if policy else None
+    if cluster is None:
+        state["outcome"] = _none(cluster_id, "not-managed")
+        return state
+    if cluster["status"] != "available":
+        state["outcome"] = _none(cluster_id, "cluster-not-available", f"cluster status is {cluster['status']}")
+        return state
+    instances = rds.describe_cluster_instances(cluster_id, cluster["writer_id"])
+    writer = next((i for i in instances if i["writer"]), None)
+    if writer is None:
+        state["outcome"] = _none(cluster_id, "cluster-not-available", "the cluster has no writer")
+        return state
+    readers = serving_readers(instances)
+    if len(readers) >= policy.max_readers:
+        state["outcome"] = _none(cluster_id, "max-readers",
+                                 f"{len(readers)} readers, max_readers is {policy.max_readers}")
+        return state
+    candidates = plan_candidates(policy, writer["instance_class"], cluster["availability_zones"], readers)
+    state["cluster"] = {
+        "cluster_id": cluster_id,
+        "engine": cluster["engine"],
+        "engine_version": cluster["engine_version"],
+        "writer_id": writer["instance_id"],
+        "writer_class": writer["instance_class"],
+        "settings": writer["settings"],
+        "promotion_tier": policy.promotion_tier,
+    }
+    state["plan"] = {"candidates": candidates, "not_orderable": []}
+    state["orderability_checks"] = [
+        {"engine": cluster["engine"], "engine_version": cluster["engine_version"], "instance_class": c}
+        for c in dict.fromkeys(c["instance_class"] for c in candidates)
+    ]
+    if not candidates:
+        state["outcome"] = _none(cluster_id, "no-candidates",
+                                 f"no policy class fits: none is at least the writer's {writer['instance_class']}"
+                                 if policy.instance_classes else "no candidate AZ in the cluster's subnet group")
+    return state
+
+
+def check_orderable(check: dict) -> dict:
+    azs = rds.orderable_azs(check["engine"], check["engine_version"], check["instance_class"])
+    return {"instance_class": check["instance_class"], "availability_zones": azs}
+
+
+def reserve(state: dict) -> dict:
+    """Drop candidates that aren't orderable, stop here for a dry run, else take the lock."""
+    orderable = {o["instance_class"]: set(o["availability_zones"]) for o in state.pop("orderability")}
+    plan = state["plan"]
+    plan["not_orderable"] = [c for c in plan["candidates"] if c["availability_zone"] not in orderable[c["instance_class"]]]
+    plan["candidates"] = [c for c in plan["candidates"] if c["availability_zone"] in orderable[c["instance_class"]]]
+    request, cluster_id = state["request"], state["cluster"]["cluster_id"]
+    if request["dry_run"]:
+        state["outcome"] = make_outcome(action="dry-run", reason="dry-run", cluster_id=cluster_id, plan=plan)
+        return state
+    refused = lock.acquire(cluster_id, state["execution_name"], WORKFLOW, request["event_id"])
+    if refused:
+        state["outcome"] = _none(cluster_id, refused)
+        return state
+    state["lock_held"] = True
+    state["next_candidate"] = 0
+    state["current"] = None
+    return state
+
+
+def create_reader(state: dict) -> dict:
+    """Create the next candidate; InsufficientDBInstanceCapacity moves on to the
+    one after. All exhausted: state["failure"] is set (attempts kept in state)."""
+    cluster = state["cluster"]
+    candidates = state["plan"]["candidates"]
+    while state["next_candidate"] < len(candidates):
+        index = state["next_candidate"]
+        candidate = candidates[index]
+        state["next_candidate"] = index + 1
+        instance_id = reader_identifier(cluster["cluster_id"], state["execution_name"], index + 1)
+        try:
+            rds.create_reader(
+                instance_id=instance_id, cluster_id=cluster["cluster_id"], engine=cluster["engine"],
+                instance_class=candidate["instance_class"], availability_zone=candidate["availability_zone"],
+                promotion_tier=cluster["promotion_tier"], settings=cluster["settings"],
+                created_by=state["execution_name"],
+            )
+        except aws_error_class("InsufficientDBInstanceCapacity"):
+            state["attempts"].append({**candidate, "result": "insufficient-capacity"})
+            continue
+        except aws_error_class("DBInstanceAlreadyExists"):
+            if not _created_by_us(instance_id, state):
+                raise
+            # else: our own create, from an invocation that was retried
+        state["current"] = {**candidate, "instance_id": instance_id, "phase": "creating",
+                            "polls": 0, "wait_seconds": FIRST_POLL_SECONDS}
+        return state
+    state["current"] = None
+    state["failure"] = {
+        "error": "NoCapacityAvailable",
+        "message": f"all {len(state['attempts'])} candidates tried, none became available"
+        + (f"; {len(state['plan']['not_orderable'])} not orderable" if state["plan"]["not_orderable"] else ""),
+    }
+    return state
+
+
+def _created_by_us(instance_id: str, state: dict) -> bool:
+    instance = rds.describe_instance(instance_id)
+    return bool(instance) and instance["tags"].get(CREATED_BY_TAG) == state["execution_name"]
+
+
+def check_reader(state: dict) -> dict:
+    current = state["current"]
+    instance = rds.describe_instance(current["instance_id"])
+    current["polls"] += 1
+    current["wait_seconds"] = POLL_SECONDS
+    if instance is None:  # deleted by someone else: try the next candidate
+        state["attempts"].append(_attempt(current, "disappeared"))
+        state["current"] = {"phase": "gone"}
+    elif instance["status"] == "available":
+        current["phase"] = "available"
+        state["attempts"].append(_attempt(current, "available"))
+    elif instance["status"] in CREATE_FAILED:
+        current.update(phase="failed", failed_status=instance["status"])
+    elif current["polls"] >= MAX_CREATE_POLLS:
+        current.update(phase="failed", failed_status=f"still {instance['status']} after {current['polls']} polls")
+    else:
+        current["phase"] = "creating"
+    return state
+
+
+def _attempt(current: dict, result: str) -> dict:
+    return {"instance_class": current["instance_class"], "availability_zone": current["availability_zone"],
+            "result": result}
+
+
+def delete_failed_reader(state: dict) -> dict:
+    """Delete the reader this execution created that will never become available."""
+    current = state["current"]
+    instance = rds.describe_instance(current["instance_id"])
+    status = current["failed_status"]
+    result = "capacity-lost" if status == "insufficient-capacity" else f"failed: {status}"
+    state["attempts"].append(_attempt(current, result))
+    if instance is not None:
+        if instance["tags"].get(CREATED_BY_TAG) != state["execution_name"]:
+            raise OwnershipViolation(f"{current['instance_id']} is not tagged as created by this execution")
+        if instance["status"] != "deleting":
+            rds.delete_instance(current["instance_id"])
+    current.update(phase="deleting", polls=0, wait_seconds=DELETE_POLL_SECONDS)
+    return state
+
+
+def check_deleted(state: dict) -> dict:
+    current = state["current"]
+    if rds.describe_instance(current["instance_id"]) is None:
+        state["current"] = {"phase": "gone"}
+        return state
+    current["polls"] += 1
+    if current["polls"] >= MAX_DELETE_POLLS:
+        raise ReaderDeletionTimeout(f"{current['instance_id']} still exists after {current['polls']} polls")
+    return state
+
+
+def finish(state: dict, execution_name: str) -> dict:
+    """Every path ends here: release the lock, build the outcome, report it."""
+    outcome = _final_outcome(state)
+    cluster_id = outcome["cluster_id"]
+    if state.get("lock_held"):
+        lock.release(cluster_id, execution_name)
+    seconds = None
+    if outcome["action"] == "created":
+        seconds = (clock.now() - clock.parse(state["started_at"])).total_seconds()
+    record_metrics(WORKFLOW, outcome, seconds)
+    notify(WORKFLOW, outcome)
+    failed = outcome["action"] == "failed"
+    return {"outcome": outcome, "failed": failed, "error": outcome["error"],
+            "cause": json.dumps(outcome) if failed else None}
+
+
+def _final_outcome(state: dict) -> dict:
+    cluster_id = (state.get("request") or {}).get("cluster_id")
+    attempts = state.get("attempts", [])
+    if state.get("error"):
+        error = state["error"]
+        return make_outcome(action="failed", reason="error", cluster_id=cluster_id, attempts=attempts,
+                            instance_id=(state.get("current") or {}).get("instance_id"),
+                            error=error.get("Error"), message=_error_message(error.get("Cause")))
+    if state.get("failure"):
+        return make_outcome(action="failed", reason="no-capacity", cluster_id=cluster_id, attempts=attempts,
+                            plan=state["plan"], error=state["failure"]["error"], message=state["failure"]["message"])
+    if state.get("outcome"):
+        return state["outcome"]
+    current = state["current"]
+    return make_outcome(action="created", reason=state["request"]["reason"], cluster_id=cluster_id,
+                        instance_id=current["instance_id"], instance_class=current["instance_class"],
+                        availability_zone=current["availability_zone"], attempts=attempts)
+
+
+def _error_message(cause: str | None) -> str | None:
+    """A Lambda error's Cause is its JSON error payload; keep the message."""
+    try:
+        return json.loads(cause)["errorMessage"]
+    except (TypeError, ValueError, KeyError):
+        return cause

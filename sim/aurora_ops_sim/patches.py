@@ -1,0 +1,63 @@
+"""Every patch the simulator makes to moto and botocore, in one place.
+
+tests/test_moto_patches.py fails loudly when a moto upgrade moves any of these
+targets. The patches route to whichever Simulation is active; with none
+active they behave exactly like the originals."""
+
+from __future__ import annotations
+
+import threading
+from types import SimpleNamespace
+
+from botocore.client import BaseClient
+from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+
+_original_make_api_call = BaseClient._make_api_call
+_original_invoke = LambdaSimpleBackend.invoke
+_original_wait_interval = WaitFunction._wait_interval
+_original_retry_time = retrier_decl.time
+
+active = None  # the running Simulation, set by Simulation.__enter__
+in_handler = threading.local()  # calls are recorded only while a handler runs
+
+
+def _make_api_call(client: BaseClient, operation: str, params: dict):
+    if active is None or not getattr(in_handler, "on", False):
+        return _original_make_api_call(client, operation, params)
+    return active.api_call(client, operation, params, _original_make_api_call)
+
+
+def _invoke(backend, function_name, qualifier, body, headers, response_headers):
+    """Lambda tasks call the real handler in-process, with the Python runtime's error shape."""
+    if active is None:
+        return _original_invoke(backend, function_name, qualifier, body, headers, response_headers)
+    payload, error = active.invoke(function_name, body)
+    if error:
+        response_headers["x-amz-function-error"] = "Unhandled"
+    return payload
+
+
+def _wait_interval(wait_function, env, wait_seconds):
+    """Wait states advance the simulated clock instead of sleeping."""
+    if active is None:
+        return _original_wait_interval(wait_function, env, wait_seconds)
+    active.advance(wait_seconds, env)
+
+
+class _RetryTime(SimpleNamespace):
+    """Stands in for the `time` module of moto's retrier: Retry intervals are simulated too."""
+
+    @staticmethod
+    def sleep(seconds: float) -> None:
+        if active is None:
+            return _original_retry_time.sleep(seconds)
+        active.advance(seconds, None)
+
+
+def install() -> None:
+    BaseClient._make_api_call = _make_api_call
+    LambdaSimpleBackend.invoke = _invoke
+    WaitFunction._wait_interval = _wait_interval
+    retrier_decl.time = _RetryTime()
