@@ -51,9 +51,10 @@ def record_metrics(workflow: str, outcome: dict, seconds_to_available: float | N
 
 
 def notify(workflow: str, outcome: dict) -> None:
-    """Publish changes and failures (not routine no-ops) when a topic is configured."""
+    """Publish changes and failures when a topic is configured. Not routine no-ops,
+    and not rejected input: bad input changes nothing, not even a notification."""
     topic = os.environ.get("NOTIFICATION_TOPIC_ARN")
-    if not topic or outcome["action"] not in ("created", "deleted", "failed"):
+    if not topic or outcome["action"] not in ("created", "deleted", "failed") or outcome["error"] == "InvalidInput":
         return
     subject = f"aurora-ops {workflow}: {outcome['action']} {outcome.get('instance_id') or ''} ({outcome.get('cluster_id')})"
     client("sns").publish(

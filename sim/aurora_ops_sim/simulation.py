@@ -36,6 +36,15 @@ REAL_SECONDS_LIMIT = 300  # a simulated execution that runs longer than this (re
 _ENV_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION", "AWS_REGION")
 
 
+# Optional world instance fields (extensions) -> CreateDBInstance parameters.
+_INSTANCE_SETTINGS = {
+    "monitoring_interval": "MonitoringInterval",
+    "monitoring_role_arn": "MonitoringRoleArn",
+    "performance_insights": "EnablePerformanceInsights",
+    "ca_certificate": "CACertificateIdentifier",
+}
+
+
 class UnknownWorkflow(Exception):
     pass
 
@@ -176,12 +185,14 @@ class Simulation:
                 DBClusterIdentifier=cluster["id"], AvailabilityZone=instance["az"],
                 PromotionTier=instance["promotion_tier"],
                 **({"DBParameterGroupName": group} if group != "default" else {}),
+                **{key: instance[field] for field, key in _INSTANCE_SETTINGS.items() if field in instance},
                 Tags=[{"Key": k, "Value": v} for k, v in instance["tags"].items()],
             )
             db = backend.databases[instance["id"]]
             db.status = instance["status"]
             db.instance_create_time = instance["created"]
             db.is_cluster_writer = instance["writer"]
+            db.performance_insights_enabled = instance.get("performance_insights", False)  # moto ignores it
 
     # ------------------------------------------------------------ running
     def _state_machine(self, workflow: str) -> str:
@@ -398,6 +409,7 @@ class Simulation:
         db = self._rds_backend(region).databases[instance_id]
         db.status = "creating"
         db.instance_create_time = clock.iso(self.now)
+        db.performance_insights_enabled = params.get("EnablePerformanceInsights", False)  # moto ignores it
 
     def _deleted(self, region: str, db) -> None:
         """moto deletes at once; keep the instance in `deleting` for polls_until_deleted describes."""

@@ -54,7 +54,7 @@ def load_world(source: str | Path | dict) -> dict:
     try:
         parse_policy_document(world.get("policies", {}))
     except InvalidPolicy as exc:
-        raise WorldError(f"world.{exc}") from None
+        raise WorldError(f"world.policies{str(exc).removeprefix('policy')}") from None
     return _with_defaults(world)
 
 

@@ -1,0 +1,82 @@
+"""Fails loudly when a moto (or botocore) upgrade breaks what the simulator relies on."""
+
+import json
+import time
+
+import boto3
+import pytest
+
+from aurora_ops_sim import Simulation, patches
+from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+
+
+def test_patch_targets_still_exist_with_the_expected_signatures():
+    import inspect
+
+    assert list(inspect.signature(patches._original_invoke).parameters) == [
+        "self", "function_name", "qualifier", "body", "headers", "response_headers"]
+    assert list(inspect.signature(patches._original_wait_interval).parameters) == ["self", "env", "wait_seconds"]
+    assert hasattr(patches._original_retry_time, "sleep")
+    assert "time.sleep(interval_seconds)" in inspect.getsource(retrier_decl.RetrierDecl._eval_body)
+
+
+def test_patches_are_installed_while_a_simulation_runs(world):
+    with Simulation(world):
+        assert LambdaSimpleBackend.invoke is patches._invoke
+        assert WaitFunction._wait_interval is patches._wait_interval
+        assert isinstance(retrier_decl.time, patches._RetryTime)
+
+
+def _machine(simulation, definition):
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    arn = sfn.create_state_machine(name="probe", definition=json.dumps(definition), roleArn=simulation._role)["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=arn, name="probe-1", input="{}")["executionArn"]
+    deadline = time.monotonic() + 30
+    while (described := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
+        assert time.monotonic() < deadline, "the probe execution did not finish"
+        time.sleep(0.01)
+    return described
+
+
+def test_waits_and_retry_intervals_advance_the_simulated_clock_without_sleeping(world):
+    definition = {"StartAt": "W", "States": {
+        "W": {"Type": "Wait", "Seconds": 3600, "Next": "F"},
+        "F": {"Type": "Fail", "Error": "Done", "Cause": "probe"}}}
+    with Simulation(world) as simulation:
+        started, real = simulation.now, time.monotonic()
+        described = _machine(simulation, definition)
+        assert described["status"] == "FAILED" and described["error"] == "Done"
+        assert (simulation.now - started).total_seconds() == 3600
+        assert time.monotonic() - real < 10
+
+
+def test_lambda_errors_reach_catch_under_their_exception_class_name(world):
+    """The Python runtime's error shape: errorType is the exception's class name."""
+    with Simulation(world) as simulation:
+        arn = simulation._function_arn("ScaleUpPrepareFunction")
+        definition = {"StartAt": "T", "States": {
+            "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                  "Parameters": {"FunctionName": arn, "Payload": {"input": {"dry_run": 1}, "execution_name": "x"}},
+                  "Retry": [{"ErrorEquals": ["InvalidInput"], "IntervalSeconds": 7, "MaxAttempts": 1}],
+                  "Catch": [{"ErrorEquals": ["InvalidInput"], "Next": "Caught"}], "End": True},
+            "Caught": {"Type": "Fail", "ErrorPath": "$.Error", "Cause": "caught"}}}
+        started = simulation.now
+        described = _machine(simulation, definition)
+        assert described["error"] == "InvalidInput"
+        assert simulation.invocations == 2
+        assert (simulation.now - started).total_seconds() == 7  # the retry interval, simulated
+
+
+def test_moto_jsonpath_quirk_is_still_there_or_gone():
+    """moto returns lists for definite paths in some places; the ASL avoids indexed
+    paths altogether. If this starts failing, check the ASL files can use them."""
+    with open("statemachines/scale_up.asl.json") as f:
+        assert "[0]" not in f.read()
+
+
+def test_without_a_simulation_the_patches_defer_to_moto():
+    assert patches.active is None
+    backend = LambdaSimpleBackend("us-east-1", "123456789012")
+    assert patches._invoke(backend, "f", None, '{"a": 1}', {}, {}) == b'{"a": 1}'

@@ -1,0 +1,60 @@
+"""Properties of template.yaml and the ASL files that the workflows rely on."""
+
+import glob
+import importlib
+import json
+
+from aurora_ops import lock
+from aurora_ops_sim.template import Template
+
+ROOT = "."
+
+
+def test_every_state_machine_has_a_timeout_and_the_lock_outlives_none():
+    for path in glob.glob("statemachines/*.asl.json"):
+        timeout = json.load(open(path)).get("TimeoutSeconds")
+        assert timeout, f"{path} has no TimeoutSeconds"
+        assert timeout <= lock.LOCK_TTL_SECONDS, f"{path} can outlive its lock"
+
+
+def test_every_handler_in_the_template_exists():
+    template = Template(__import__("pathlib").Path(ROOT))
+    assert template.functions
+    for function in template.functions.values():
+        module, attribute = function.handler.rsplit(".", 1)
+        assert callable(getattr(importlib.import_module(module), attribute)), function.handler
+
+
+def test_functions_run_python_3_13_on_arm64():
+    doc = Template(__import__("pathlib").Path(ROOT)).doc
+    assert doc["Globals"]["Function"]["Runtime"] == "python3.13"
+    assert doc["Globals"]["Function"]["Architectures"] == ["arm64"]
+
+
+def test_every_function_has_its_own_policy_and_no_wildcard_actions():
+    doc = Template(__import__("pathlib").Path(ROOT)).doc
+    for logical_id, resource in doc["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        policies = resource["Properties"].get("Policies")
+        assert policies, f"{logical_id} has no policy of its own"
+        for policy in policies:
+            for statement in policy.get("Statement", []):
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                assert all("*" not in a for a in actions), (logical_id, actions)
+                changes = [a for a in actions if not a.split(":")[1].startswith(("Describe", "Get", "List"))]
+                if changes:
+                    assert statement["Resource"] != "*", (logical_id, changes)
+
+
+def test_deleting_instances_requires_the_ownership_tag():
+    doc = Template(__import__("pathlib").Path(ROOT)).doc
+    found = 0
+    for resource in doc["Resources"].values():
+        for policy in resource.get("Properties", {}).get("Policies", []) or []:
+            for statement in policy.get("Statement", []):
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                if "rds:DeleteDBInstance" in actions:
+                    found += 1
+                    assert statement["Condition"]["StringLike"]["aws:ResourceTag/aurora-ops:created-by"] == "*"
+    assert found
