@@ -1,18 +1,6 @@
-"""The one shape every scale-up outcome takes, and how it is reported:
-an EMF metric per outcome and, for changes and failures, an SNS message."""
+"""The one shape every workflow outcome takes (none, created, failed, ...)."""
 
 from __future__ import annotations
-
-import json
-import os
-
-from aws_lambda_powertools import Metrics
-from aws_lambda_powertools.metrics import MetricUnit
-
-from .aws import client
-
-NAMESPACE = "AuroraOps"
-metrics = Metrics(namespace=NAMESPACE)
 
 OUTCOME_FIELDS = (
     "action", "reason", "cluster_id", "instance_id", "instance_class",
@@ -29,40 +17,3 @@ def make_outcome(**fields: object) -> dict:
     outcome.update(fields)
     return outcome
 
-
-_METRIC_BY_ACTION = {
-    "created": "ReadersCreated",
-    "deleted": "ReadersRemoved",
-    "none": "NoAction",
-    "dry-run": "DryRuns",
-    "failed": "WorkflowFailures",
-}
-
-
-def record_metrics(workflow: str, outcome: dict, seconds_to_available: float | None = None) -> None:
-    metrics.add_dimension(name="Workflow", value=workflow)
-    metrics.add_metric(name=_METRIC_BY_ACTION[outcome["action"]], unit=MetricUnit.Count, value=1)
-    fallbacks = sum(1 for a in outcome["attempts"] if a["result"] != "available")
-    if fallbacks:
-        metrics.add_metric(name="CapacityFallbacks", unit=MetricUnit.Count, value=fallbacks)
-    if seconds_to_available is not None:
-        metrics.add_metric(name="SecondsToAvailable", unit=MetricUnit.Seconds, value=seconds_to_available)
-    metrics.flush_metrics()
-
-
-def notify(workflow: str, outcome: dict) -> None:
-    """Publish changes and failures when a topic is configured. Not routine no-ops,
-    and not rejected input: bad input changes nothing, not even a notification."""
-    topic = os.environ.get("NOTIFICATION_TOPIC_ARN")
-    if not topic or outcome["action"] not in ("created", "deleted", "failed") or outcome["error"] == "InvalidInput":
-        return
-    subject = f"aurora-ops {workflow}: {outcome['action']} {outcome.get('instance_id') or ''} ({outcome.get('cluster_id')})"
-    client("sns").publish(
-        TopicArn=topic,
-        Subject=subject[:100],
-        Message=json.dumps(outcome, indent=2, default=str),
-        MessageAttributes={
-            "workflow": {"DataType": "String", "StringValue": workflow},
-            "action": {"DataType": "String", "StringValue": outcome["action"]},
-        },
-    )

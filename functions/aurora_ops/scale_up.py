@@ -7,7 +7,8 @@ import json
 
 from . import CREATED_BY_TAG, clock, lock, rds
 from .errors import OwnershipViolation, ReaderDeletionTimeout, aws_error_class
-from .outcome import make_outcome, notify, record_metrics
+from .outcome import make_outcome
+from .reporting import notify, record_metrics
 from .planning import CREATE_FAILED, plan_candidates, reader_identifier, serving_readers
 from .policy import deployed_policies
 from .triggers import parse_scale_up_input
@@ -95,9 +96,7 @@ def reserve(state: dict) -> dict:
     if refused:
         state["outcome"] = _none(cluster_id, refused)
         return state
-    state["lock_held"] = True
-    state["next_candidate"] = 0
-    state["current"] = None
+    state.update(lock_held=True, next_candidate=0, current=None, failure=None)
     return state
 
 

@@ -101,6 +101,7 @@ class Simulation:
         self._lock = threading.RLock()
         self._deadline = None
         self._executions = 0
+        self._current_function = None
 
     # ------------------------------------------------------------ lifecycle
     def __enter__(self):
@@ -311,6 +312,7 @@ class Simulation:
             os.environ.update(environment)
             captured = io.StringIO()
             patches.in_handler.on = True
+            self._current_function = logical_id
             try:
                 with contextlib.redirect_stdout(captured):
                     result = handler(event, _Context(logical_id, function_arn, f"sim-{self.invocations}"))
@@ -348,7 +350,8 @@ class Simulation:
     def api_call(self, client, operation: str, params: dict, original):
         service = client.meta.service_model.service_name
         region = client.meta.region_name
-        record = {"service": service, "operation": operation, "params": _jsonable(params), "error": None}
+        record = {"service": service, "operation": operation, "params": _jsonable(params), "error": None,
+                  "function": self._current_function}
         self.calls.append(record)
         code = self._injected_error(service, operation, params)
         if code:
