@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from aurora_ops import CREATED_BY_TAG
+from aurora_ops import CREATED_BY_TAG, scale_up
 from aurora_ops_sim import Simulation, simulate
 from conftest import calls, instance_ids, load_event, mutating_calls
 
@@ -277,8 +277,9 @@ def test_a_reader_that_never_becomes_available_is_given_up_on(world):
     world["policies"]["orders"]["availability_zones"] = ["us-east-1a"]
     report = run(world)
     assert report["status"] == "FAILED" and report["error"] == "NoCapacityAvailable"
-    assert report["states"].count("CheckReader") == 40
-    assert [a["result"] for a in json.loads(report["cause"])["attempts"]] == ["failed: still creating after 40 polls"]
+    limit = scale_up.MAX_CREATE_POLLS
+    assert report["states"].count("CheckReader") == limit
+    assert [a["result"] for a in json.loads(report["cause"])["attempts"]] == [f"failed: still creating after {limit} polls"]
     assert instance_ids(report["world"]) == {"orders-1", "orders-2"}
 
 
@@ -327,3 +328,21 @@ def test_created_output_and_notification(world):
 
 def test_no_notification_for_routine_no_ops(world):
     assert calls(run(world, {"cluster_id": "nope"}), "Publish") == []
+
+
+# guards against runaway work -----------------------------------------------------------------------
+def test_our_own_failed_create_does_not_start_another_scale_up(world):
+    event = load_event("cloudtrail-capacity-failure.json")
+    event["detail"]["requestParameters"]["dBInstanceIdentifier"] = "orders-aops-0123abcd-2"
+    report = run(world, event)
+    assert (report["output"]["action"], report["output"]["reason"]) == ("none", "own-request")
+    assert report["aws_calls"] == []
+
+
+def test_gives_up_after_three_readers_lost_after_creation(world):
+    world["faults"] = {"capacity_lost": [{"class": "db.r6g.large", "az": "*"}, {"class": "db.r6g.xlarge", "az": "*"}]}
+    report = run(world)
+    assert report["error"] == "NoCapacityAvailable"
+    assert len(created(report)) == 3
+    assert "gave up after 3" in json.loads(report["cause"])["message"]
+    assert instance_ids(report["world"]) == {"orders-1", "orders-2"}

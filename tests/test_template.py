@@ -58,3 +58,15 @@ def test_deleting_instances_requires_the_ownership_tag():
                     found += 1
                     assert statement["Condition"]["StringLike"]["aws:ResourceTag/aurora-ops:created-by"] == "*"
     assert found
+
+
+def test_the_slowest_bounded_scale_up_finishes_inside_the_state_machine_timeout():
+    """Worst case: every allowed lost reader uses all its create and delete polls."""
+    from aurora_ops import scale_up as s
+
+    per_lost_reader = (s.FIRST_POLL_SECONDS + (s.MAX_CREATE_POLLS - 1) * s.POLL_SECONDS
+                       + s.MAX_DELETE_POLLS * s.DELETE_POLL_SECONDS)
+    # plus one reader that finally becomes available on its last poll
+    worst = s.MAX_LOST_READERS * per_lost_reader + s.FIRST_POLL_SECONDS + (s.MAX_CREATE_POLLS - 1) * s.POLL_SECONDS
+    timeout = json.load(open("statemachines/scale_up.asl.json"))["TimeoutSeconds"]
+    assert worst + 600 < timeout, (worst, timeout)  # 10 minutes for Lambda time and retries

@@ -12,7 +12,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from .aws import client
 
 NAMESPACE = "AuroraOps"
-metrics = Metrics(namespace=NAMESPACE)
+metrics = Metrics(namespace=NAMESPACE, service="aurora-ops")  # explicit: same dimensions everywhere
 
 _METRIC_BY_ACTION = {
     "created": "ReadersCreated",

@@ -16,9 +16,13 @@ from .triggers import parse_scale_up_input
 WORKFLOW = "scale-up"
 FIRST_POLL_SECONDS = 300  # Aurora readers take 5+ minutes; polling sooner only costs transitions
 POLL_SECONDS = 60
-MAX_CREATE_POLLS = 40  # ~45 minutes, then the candidate counts as failed
+MAX_CREATE_POLLS = 35  # ~40 minutes, then the candidate counts as failed
 DELETE_POLL_SECONDS = 30
-MAX_DELETE_POLLS = 40
+MAX_DELETE_POLLS = 30  # 15 minutes
+# Readers that were created but never became available take up to ~65 minutes
+# each (create polls + delete polls); stop after this many so an execution
+# always finishes, lock released, well inside the state machine's timeout.
+MAX_LOST_READERS = 3
 
 
 def _none(cluster_id: str | None, reason: str, message: str | None = None) -> dict:
@@ -31,6 +35,10 @@ def prepare(raw_input: object, execution_name: str) -> dict:
     request = parse_scale_up_input(raw_input)
     state = {"execution_name": execution_name, "started_at": clock.iso(clock.now()),
              "request": request, "outcome": None, "attempts": [], "lock_held": False}
+    if request.get("own_request"):
+        state["outcome"] = _none(request["cluster_id"], "own-request",
+                                 "the failed CreateDBInstance was this system's own; its execution handles it")
+        return state
     policies = deployed_policies()
     cluster_id = request["cluster_id"]
     if cluster_id is None:  # an instance event: the instance's cluster
@@ -105,7 +113,8 @@ def create_reader(state: dict) -> dict:
     one after. All exhausted: state["failure"] is set (attempts kept in state)."""
     cluster = state["cluster"]
     candidates = state["plan"]["candidates"]
-    while state["next_candidate"] < len(candidates):
+    lost = sum(1 for a in state["attempts"] if a["result"] != "insufficient-capacity")
+    while state["next_candidate"] < len(candidates) and lost < MAX_LOST_READERS:
         index = state["next_candidate"]
         candidate = candidates[index]
         state["next_candidate"] = index + 1
@@ -128,11 +137,13 @@ def create_reader(state: dict) -> dict:
                             "polls": 0, "wait_seconds": FIRST_POLL_SECONDS}
         return state
     state["current"] = None
-    state["failure"] = {
-        "error": "NoCapacityAvailable",
-        "message": f"all {len(state['attempts'])} candidates tried, none became available"
-        + (f"; {len(state['plan']['not_orderable'])} not orderable" if state["plan"]["not_orderable"] else ""),
-    }
+    if lost >= MAX_LOST_READERS:
+        message = f"gave up after {lost} created readers never became available"
+    else:
+        message = f"all {len(state['attempts'])} candidates tried, none became available"
+    if state["plan"]["not_orderable"]:
+        message += f"; {len(state['plan']['not_orderable'])} candidates were not orderable"
+    state["failure"] = {"error": "NoCapacityAvailable", "message": message}
     return state
 
 

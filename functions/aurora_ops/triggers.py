@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
+from . import CREATED_BY_TAG
 from .errors import InvalidInput
 from .validation import validate
+
+
+OWN_INSTANCE_NAME = re.compile(r"-aops-[0-9a-f]{8}-\d+$")  # planning.reader_identifier
 
 
 def _require(value: object, field: str) -> str:
@@ -45,11 +51,21 @@ def _from_event(event: dict) -> dict:
         request["cluster_id"] = _require(
             params.get("dBClusterIdentifier"), "input.detail.requestParameters.dBClusterIdentifier"
         )
-        request.update(trigger="cloudtrail", reason=f"{detail.get('eventName')}: {detail.get('errorCode')}")
+        request.update(trigger="cloudtrail", reason=f"{detail.get('eventName')}: {detail.get('errorCode')}",
+                       own_request=_is_own_create(params))
     else:  # CloudWatch Alarm State Change
         request["cluster_id"] = _alarm_cluster(detail)
         request.update(trigger="alarm", reason=f"alarm {detail.get('alarmName')}")
     return request
+
+
+def _is_own_create(params: dict) -> bool:
+    """A failed CreateDBInstance of this system's own: reacting to it would start
+    a second scale-up for the shortage the first one is already handling."""
+    tags = params.get("tags") or []
+    return any(isinstance(t, dict) and t.get("key") == CREATED_BY_TAG for t in tags) or bool(
+        OWN_INSTANCE_NAME.search(str(params.get("dBInstanceIdentifier", "")))
+    )
 
 
 def _alarm_cluster(detail: dict) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 
@@ -40,6 +41,8 @@ def main(argv=None) -> int:
 
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "INFO" if args.verbose else "WARNING")
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    if not args.verbose:  # moto's interpreter logs expected ASL errors (caught ones included)
+        logging.getLogger("moto").setLevel(logging.CRITICAL)
     from .simulation import UnknownWorkflow, asl_file, simulate
     from .world import WorldError, load_world
 
@@ -52,7 +55,9 @@ def main(argv=None) -> int:
     except (UnknownWorkflow, WorldError, ValueError) as exc:
         sys.stderr.write(f"aurora-ops: {exc}\n")
         return EXIT_USAGE
-    report = simulate(args.workflow, world, execution_input)
+    # Handler output (logs, EMF metrics) goes to stderr with --json or --verbose;
+    # the human-readable account stays readable without it.
+    report = simulate(args.workflow, world, execution_input, echo_handler_output=args.json or args.verbose)
     sys.stdout = real_stdout
     if args.json:
         print(json.dumps(report, indent=2))

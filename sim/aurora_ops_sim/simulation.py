@@ -83,7 +83,8 @@ class Simulation:
     """A simulated account built from a world. Use as a context manager; `run`
     any number of executions, which share the world (and its clock)."""
 
-    def __init__(self, world, root: Path = ROOT):
+    def __init__(self, world, root: Path = ROOT, echo_handler_output: bool = True):
+        self.echo_handler_output = echo_handler_output
         self.world = load_world(world)
         self.root = Path(root)
         self.template = Template(self.root)
@@ -334,7 +335,8 @@ class Simulation:
         """Handlers' stdout goes to stderr (the report owns stdout); EMF metrics are kept."""
         execution = (event.get("execution_name") or (event.get("state") or {}).get("execution_name")) if isinstance(event, dict) else None
         for line in text.splitlines():
-            sys.stderr.write(line + "\n")
+            if self.echo_handler_output:
+                sys.stderr.write(line + "\n")
             try:
                 blob = json.loads(line)
             except ValueError:
@@ -489,8 +491,8 @@ class Simulation:
         return instance
 
 
-def simulate(workflow: str, world, execution_input, root: Path = ROOT) -> dict:
+def simulate(workflow: str, world, execution_input, root: Path = ROOT, echo_handler_output: bool = True) -> dict:
     """One execution in a fresh simulated account: the report of the contract."""
     asl_file(workflow)
-    with Simulation(world, root) as simulation:
+    with Simulation(world, root, echo_handler_output) as simulation:
         return simulation.run(workflow, execution_input)
