@@ -70,3 +70,26 @@ def test_the_slowest_bounded_scale_up_finishes_inside_the_state_machine_timeout(
     worst = s.MAX_LOST_READERS * per_lost_reader + s.FIRST_POLL_SECONDS + (s.MAX_CREATE_POLLS - 1) * s.POLL_SECONDS
     timeout = json.load(open("statemachines/scale_up.asl.json"))["TimeoutSeconds"]
     assert worst + 600 < timeout, (worst, timeout)  # 10 minutes for Lambda time and retries
+
+
+def test_instance_permissions_are_limited_to_names_this_stack_gives():
+    """Create, tag and delete only match reader_identifier's names, so the create
+    role cannot tag someone else's instance into deletability."""
+    from aurora_ops.planning import reader_identifier
+
+    doc = Template(__import__("pathlib").Path(ROOT)).doc
+    assert "-aops-" in reader_identifier("orders", "exec", 1)
+    for resource in doc["Resources"].values():
+        for policy in resource.get("Properties", {}).get("Policies", []) or []:
+            for statement in policy.get("Statement", []):
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                if {"rds:DeleteDBInstance", "rds:AddTagsToResource"} & set(actions):
+                    assert statement["Resource"]["Fn::Sub"].endswith(":db:*-aops-*"), statement
+
+
+def test_substitution_check_passes_here_and_catches_breakage():
+    import subprocess
+    import sys
+
+    assert subprocess.run([sys.executable, "scripts/check_substitutions.py"]).returncode == 0
+    assert subprocess.run([sys.executable, "scripts/check_substitutions.py", "--self-test"]).returncode == 0

@@ -1,0 +1,115 @@
+# aurora-ops developer tasks.
+#
+#   make setup   .venv (tests, simulator), .venv-sam (SAM CLI), node_modules (ASL validator)
+#   make demo    run the scale-up simulator on an example world
+#   make test    pytest, then lint, then build (what CI runs: .ci/run)
+#   make lint    sam validate --lint, asl-validator, DefinitionSubstitutions check
+#   make build   sam build into .aws-sam/
+#   make bench   scripts/bench.py
+#   make clean   remove build output and caches (make distclean: also the venvs and node_modules)
+#
+# The venvs and node_modules are only (re)built when their requirements change
+# (stamp files), so every target can depend on `setup` cheaply.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+# Python 3.13: python3.13 on PATH if it really runs (a pyenv shim may not),
+# else the newest ~/.pyenv/versions/3.13*/bin/python3.13.
+PYTHON313 ?= $(shell \
+  if python3.13 -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' >/dev/null 2>&1; then \
+    python3.13 -c 'import sys; print(sys.executable)'; \
+  else \
+    ls -d "$$HOME"/.pyenv/versions/3.13*/bin/python3.13 2>/dev/null | grep -v 't/bin/' | sort -V | tail -n 1; \
+  fi)
+
+VENV      := .venv
+VENV_SAM  := .venv-sam
+PY        := $(VENV)/bin/python
+SAM       := $(VENV_SAM)/bin/sam
+ASL_VALIDATOR := node_modules/.bin/asl-validator
+
+TEMPLATE  := template.yaml
+ASL_FILES := $(wildcard statemachines/*.asl.json)
+
+# Every sam call: no telemetry, a fixed region, and python3.13 on PATH (sam
+# build for runtime python3.13 looks for it; .venv has one).
+SAM_ENV := SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 \
+           PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
+
+.PHONY: help setup demo test lint lint-sam lint-asl lint-substitutions build bench clean distclean check-python
+
+help:
+	@sed -n 's/^#   //p' $(MAKEFILE_LIST)
+
+# ------------------------------------------------------------------ setup
+
+setup: $(VENV)/.stamp $(VENV_SAM)/.stamp node_modules/.stamp
+
+check-python:
+	@if [ -z "$(PYTHON313)" ]; then \
+	  echo "error: Python 3.13 not found: put python3.13 on PATH or install it with pyenv (pyenv install 3.13)" >&2; \
+	  exit 1; \
+	fi
+
+$(VENV)/.stamp: requirements-dev.txt pyproject.toml | check-python
+	test -x $(PY) || "$(PYTHON313)" -m venv $(VENV)
+	$(PY) -m pip install --quiet -r requirements-dev.txt -e .
+	touch $@
+
+$(VENV_SAM)/.stamp: requirements-sam.txt | check-python
+	test -x $(VENV_SAM)/bin/python || "$(PYTHON313)" -m venv $(VENV_SAM)
+	$(VENV_SAM)/bin/python -m pip install --quiet -r requirements-sam.txt
+	touch $@
+
+node_modules/.stamp: package.json $(wildcard package-lock.json)
+	if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+	touch $@
+
+# ------------------------------------------------------------------- demo
+
+demo: setup
+	$(VENV)/bin/aurora-ops simulate scale-up --world examples/capacity-crunch.yaml --input events/manual.json
+
+# ------------------------------------------------------------------- test
+
+test: setup
+	$(PY) -m pytest -q
+	$(MAKE) lint
+	$(MAKE) build
+
+# ------------------------------------------------------------------- lint
+
+lint: setup lint-sam lint-asl lint-substitutions
+
+lint-sam: $(VENV_SAM)/.stamp
+	$(SAM_ENV) $(SAM) validate --lint --template-file $(TEMPLATE)
+
+lint-asl: node_modules/.stamp
+	@test -n "$(ASL_FILES)" || { echo "error: no statemachines/*.asl.json" >&2; exit 1; }
+	$(ASL_VALIDATOR) $(foreach f,$(ASL_FILES),--json-path $(f))
+
+lint-substitutions: $(VENV)/.stamp
+	$(PY) scripts/check_substitutions.py --template $(TEMPLATE) --asl-glob 'statemachines/*.asl.json'
+
+# ------------------------------------------------------------------ build
+
+build: $(VENV)/.stamp $(VENV_SAM)/.stamp
+	$(SAM_ENV) $(SAM) build --template-file $(TEMPLATE) --build-dir .aws-sam/build
+
+# ------------------------------------------------------------------ bench
+
+bench: setup
+	$(PY) scripts/bench.py
+
+# ------------------------------------------------------------------ clean
+
+clean:
+	rm -rf .aws-sam .pytest_cache build
+	find . -path ./$(VENV) -prune -o -path ./$(VENV_SAM) -prune -o -path ./node_modules -prune -o \
+	  -name __pycache__ -type d -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) $(VENV_SAM) node_modules
