@@ -346,3 +346,11 @@ def test_gives_up_after_three_readers_lost_after_creation(world):
     assert len(created(report)) == 3
     assert "gave up after 3" in json.loads(report["cause"])["message"]
     assert instance_ids(report["world"]) == {"orders-1", "orders-2"}
+
+
+def test_an_alarm_event_that_is_not_in_alarm_changes_nothing(world):
+    event = load_event("alarm-reader-load.json")
+    event["detail"]["state"]["value"] = "OK"
+    report = run(world, event)
+    assert (report["output"]["action"], report["output"]["reason"]) == ("none", "alarm-not-in-alarm")
+    assert report["aws_calls"] == []

@@ -35,9 +35,8 @@ def prepare(raw_input: object, execution_name: str) -> dict:
     request = parse_scale_up_input(raw_input)
     state = {"execution_name": execution_name, "started_at": clock.iso(clock.now()),
              "request": request, "outcome": None, "attempts": [], "lock_held": False}
-    if request.get("own_request"):
-        state["outcome"] = _none(request["cluster_id"], "own-request",
-                                 "the failed CreateDBInstance was this system's own; its execution handles it")
+    if request["ignore"]:  # e.g. our own failed create: the execution that made it handles it
+        state["outcome"] = _none(request["cluster_id"], request["ignore"])
         return state
     policies = deployed_policies()
     cluster_id = request["cluster_id"]

@@ -32,12 +32,13 @@ def parse_scale_up_input(document: object) -> dict:
         "dry_run": document.get("dry_run", False),
         "event_id": None,
         "trigger": "manual",
+        "ignore": None,
     }
 
 
 def _from_event(event: dict) -> dict:
     detail, kind = event["detail"], event["detail-type"]
-    request = {"cluster_id": None, "instance_id": None, "dry_run": False, "event_id": event["id"]}
+    request = {"cluster_id": None, "instance_id": None, "dry_run": False, "event_id": event["id"], "ignore": None}
     if kind == "RDS DB Cluster Event":
         request["cluster_id"] = _require(detail.get("SourceIdentifier"), "input.detail.SourceIdentifier")
         request.update(trigger="rds-event", reason=str(detail.get("EventID", "rds-event")))
@@ -51,11 +52,14 @@ def _from_event(event: dict) -> dict:
         request["cluster_id"] = _require(
             params.get("dBClusterIdentifier"), "input.detail.requestParameters.dBClusterIdentifier"
         )
-        request.update(trigger="cloudtrail", reason=f"{detail.get('eventName')}: {detail.get('errorCode')}",
-                       own_request=_is_own_create(params))
+        request.update(trigger="cloudtrail", reason=f"{detail.get('eventName')}: {detail.get('errorCode')}")
+        if _is_own_create(params):
+            request["ignore"] = "own-request"
     else:  # CloudWatch Alarm State Change
         request["cluster_id"] = _alarm_cluster(detail)
         request.update(trigger="alarm", reason=f"alarm {detail.get('alarmName')}")
+        if (detail.get("state") or {}).get("value") != "ALARM":
+            request["ignore"] = "alarm-not-in-alarm"
     return request
 
 
