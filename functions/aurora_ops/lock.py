@@ -6,6 +6,7 @@ deletes expired items lazily, the conditions also treat them as free."""
 from __future__ import annotations
 
 import os
+from datetime import datetime
 
 from botocore.exceptions import ClientError
 
@@ -20,14 +21,14 @@ def _table() -> str:
     return os.environ["STATE_TABLE_NAME"]
 
 
-def _lock_put(cluster_id: str, owner: str, workflow: str, now: int) -> dict:
+def _lock_put(cluster_id: str, owner: str, workflow: str, now: int, ttl: int) -> dict:
     return {
         "TableName": _table(),
         "Item": {
             "pk": {"S": f"lock#{cluster_id}"},
             "owner": {"S": owner},
             "workflow": {"S": workflow},
-            "expires_at": {"N": str(now + LOCK_TTL_SECONDS)},
+            "expires_at": {"N": str(now + ttl)},
         },
         # Free, expired, or already ours (a retried invocation).
         "ConditionExpression": "attribute_not_exists(pk) OR expires_at < :now OR #owner = :owner",
@@ -37,11 +38,12 @@ def _lock_put(cluster_id: str, owner: str, workflow: str, now: int) -> dict:
 
 
 @translate_errors
-def acquire(cluster_id: str, owner: str, workflow: str, event_id: str | None = None) -> str | None:
+def acquire(cluster_id: str, owner: str, workflow: str, event_id: str | None = None,
+            ttl: int = LOCK_TTL_SECONDS) -> str | None:
     """Take the lock; returns None on success, else why not: `in-progress` or
     `duplicate-event` (this event was already handled by another execution)."""
     now = int(clock.now().timestamp())
-    lock = _lock_put(cluster_id, owner, workflow, now)
+    lock = _lock_put(cluster_id, owner, workflow, now, ttl)
     dynamodb = client("dynamodb")
     if event_id is None:
         try:
@@ -90,3 +92,32 @@ def release(cluster_id: str, owner: str) -> None:
     except ClientError as exc:
         if error_code(exc) != "ConditionalCheckFailedException":
             raise
+
+
+@translate_errors
+def holder(cluster_id: str) -> str | None:
+    """Who holds the cluster's lock now (a read: for dry runs, which write nothing)."""
+    item = client("dynamodb").get_item(TableName=_table(), Key={"pk": {"S": f"lock#{cluster_id}"}},
+                                       ConsistentRead=True).get("Item")
+    if not item or int(item["expires_at"]["N"]) < int(clock.now().timestamp()):
+        return None
+    return item["owner"]["S"]
+
+
+HISTORY_TTL_SECONDS = 7 * 24 * 3600  # longer than any cooldown
+
+
+@translate_errors
+def last_removal(cluster_id: str) -> datetime | None:
+    item = client("dynamodb").get_item(TableName=_table(), Key={"pk": {"S": f"removed#{cluster_id}"}},
+                                       ConsistentRead=True).get("Item")
+    return clock.parse(item["at"]["S"]) if item else None
+
+
+@translate_errors
+def record_removal(cluster_id: str, instance_id: str, owner: str) -> None:
+    now = clock.now()
+    client("dynamodb").put_item(TableName=_table(), Item={
+        "pk": {"S": f"removed#{cluster_id}"}, "at": {"S": clock.iso(now)}, "instance_id": {"S": instance_id},
+        "owner": {"S": owner}, "expires_at": {"N": str(int(now.timestamp()) + HISTORY_TTL_SECONDS)},
+    })

@@ -30,7 +30,7 @@ from .world import load_world
 
 ROOT = Path(__file__).resolve().parents[2]
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
-WORKFLOWS = ("scale-up",)
+WORKFLOWS = ("scale-up", "scale-down")
 STATE_TABLE = "aurora-ops-state"
 REAL_SECONDS_LIMIT = 300  # a simulated execution that runs longer than this (real time) is stopped
 _ENV_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION", "AWS_REGION")
@@ -158,6 +158,28 @@ class Simulation:
         self._topic = self._client("sns").create_topic(Name="aurora-ops-notifications")["TopicArn"]
         for cluster in self.world["clusters"]:
             self._build_cluster(cluster)
+        self._publish_cpu()
+
+    def _publish_cpu(self) -> None:
+        """Per-minute CPUUtilization datapoints for every instance with `cpu`:
+        a list ends at `now`; a constant covers the longest lookback and more."""
+        minutes = max([p.get("scale_down", {}).get("lookback_minutes", 5) for p in self.world["policies"].values()]
+                      + [5]) + 60
+        for cluster in self.world["clusters"]:
+            cloudwatch = self._client("cloudwatch", cluster["region"])
+            for instance in cluster["instances"]:
+                if "cpu" not in instance:
+                    continue
+                cpu = instance["cpu"]
+                values = cpu if isinstance(cpu, list) else [cpu] * minutes
+                data = [{
+                    "MetricName": "CPUUtilization",
+                    "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": instance["id"]}],
+                    "Timestamp": self.now - timedelta(minutes=len(values) - 1 - index),
+                    "Value": float(value), "Unit": "Percent",
+                } for index, value in enumerate(values)]
+                for start in range(0, len(data), 500):
+                    cloudwatch.put_metric_data(Namespace="AWS/RDS", MetricData=data[start:start + 500])
 
     def _rds_backend(self, region: str):
         from moto.rds.models import rds_backends
@@ -208,7 +230,7 @@ class Simulation:
             raise KeyError(f"{asl_file(workflow)}: a ${{...}} has no DefinitionSubstitutions entry")
         self._timeout = json.loads(definition).get("TimeoutSeconds")
         arn = self._client("stepfunctions").create_state_machine(
-            name=machine.logical_id, definition=definition, roleArn=self._role
+            name=machine.logical_id, definition=definition, roleArn=self._role, type=machine.type
         )["stateMachineArn"]
         self._state_machines[workflow] = arn
         return arn
@@ -228,6 +250,7 @@ class Simulation:
                 "StateTable": STATE_TABLE,
                 "NotificationTopic": self._topic,
                 "AWS::Region": self.region,
+                "MetricDelaySeconds": "0",  # the world's datapoints are published up to `now`
                 "AWS::AccountId": self.account,
             }
             if ref in known:

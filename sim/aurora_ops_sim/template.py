@@ -46,6 +46,7 @@ class StateMachine:
     logical_id: str
     definition: str  # the ASL text, substitutions not yet applied
     substitutions: dict  # name -> CloudFormation value
+    type: str  # STANDARD or EXPRESS
 
 
 class Template:
@@ -72,7 +73,8 @@ class Template:
             if resource["Type"] == "AWS::Serverless::StateMachine" and props.get("DefinitionUri") == asl_file:
                 text = (self.root / asl_file).read_text()
                 json.loads(text)  # the shipped file must be plain JSON
-                return StateMachine(logical_id, text, props.get("DefinitionSubstitutions", {}))
+                return StateMachine(logical_id, text, props.get("DefinitionSubstitutions", {}),
+                                    props.get("Type", "STANDARD"))
         raise KeyError(f"template.yaml has no state machine with DefinitionUri {asl_file}")
 
     def parameter_default(self, name: str) -> str | None:
