@@ -1,4 +1,4 @@
-"""Print the scale-up budgets: happy path, cold start, test-suite time.
+"""Print the budgets: scale-up happy path and cold starts, scale-down monthly cost, test-suite time.
 
     .venv/bin/python scripts/bench.py [--skip-suite]
 """
@@ -62,6 +62,85 @@ def cold_start(report: dict, runs: int) -> list[tuple[str, float, float, float]]
     return rows
 
 
+# us-east-1 list prices (free tiers ignored), as of 2026-11.
+PRICES = {
+    "express_request": 1.00 / 1e6,  # Step Functions Express, per execution
+    "express_gb_second": 0.00001667,  # billed per 100 ms, in 64 MB memory chunks
+    "standard_transition": 0.025 / 1000,
+    "lambda_request": 0.20 / 1e6,
+    "lambda_arm64_gb_second": 0.0000133334,
+    "metrics_requested": 0.01 / 1000,  # GetMetricData, per metric requested
+    "getmetricstatistics_request": 0.01 / 1000,
+    "dynamodb_write": 0.625 / 1e6,  # on-demand, per write request unit
+    "dynamodb_read": 0.125 / 1e6,  # per read request unit (strongly consistent: 1 per 4 KB)
+    "scheduler_invocation": 1.00 / 1e6,
+}
+LAMBDA_SECONDS = 0.3  # assumed billed duration of one warm step (one to four API calls)
+LAMBDA_GB = 0.25  # MemorySize 256 in template.yaml
+SCALE_DOWN_WORLD = {
+    "now": "2026-11-24T12:00:00Z",
+    "policies": {"orders": {}},
+    "clusters": [{"id": "orders", "engine": "aurora-postgresql", "instances": [
+        {"id": "orders-1", "class": "db.r6g.large", "az": "us-east-1a", "writer": True, "cpu": 50},
+        {"id": "orders-2", "class": "db.r6g.large", "az": "us-east-1b", "cpu": 40},
+        {"id": "orders-3", "class": "db.r6g.large", "az": "us-east-1c", "cpu": 40},
+        {"id": "orders-aops-0000aaaa-1", "class": "db.r6g.large", "az": "us-east-1b", "cpu": 40,
+         "created": "2026-11-24T08:00:00Z", "tags": {"aurora-ops:created-by": "bench"}},
+    ]}],
+}
+
+
+def runs_per_month() -> float:
+    expression = Template(ROOT).parameter_default("ScaleDownSchedule")
+    number, unit = expression.removeprefix("rate(").removesuffix(")").split()
+    minutes = int(number) * {"minute": 1, "minutes": 1, "hour": 60, "hours": 60}[unit]
+    return 30 * 24 * 60 / minutes
+
+
+def scale_down_cost() -> int:
+    """Monthly cost of watching one managed cluster with 3 readers at the default
+    schedule, in the steady state (load not low, so every run reads the metrics)."""
+    report = simulate("scale-down", SCALE_DOWN_WORLD, {}, echo_handler_output=False)
+    assert report["output"]["decisions"][0]["reason"] == "load-not-low", report["output"]
+    calls = report["aws_calls"]
+    metrics = sum(len(c["params"]["MetricDataQueries"]) for c in calls if c["operation"] == "GetMetricData")
+    writes = sum(1 for c in calls if c["operation"] in ("PutItem", "DeleteItem", "UpdateItem"))
+    reads = sum(1 for c in calls if c["operation"] == "GetItem")
+    lambdas = report["lambda_invocations"]
+    runs = runs_per_month()
+    express_seconds = -(-lambdas * LAMBDA_SECONDS * 10 // 1) / 10  # 100 ms units
+    per_run = {
+        "Step Functions Express requests": PRICES["express_request"],
+        "Step Functions Express duration (64 MB)": express_seconds * 0.0625 * PRICES["express_gb_second"],
+        "Lambda requests": lambdas * PRICES["lambda_request"],
+        "Lambda GB-s (arm64, 256 MB)": lambdas * LAMBDA_SECONDS * LAMBDA_GB * PRICES["lambda_arm64_gb_second"],
+        "CloudWatch metrics requested": metrics * PRICES["metrics_requested"],
+        "DynamoDB writes": writes * PRICES["dynamodb_write"],
+        "DynamoDB reads": reads * PRICES["dynamodb_read"],
+        "EventBridge Scheduler invocations": PRICES["scheduler_invocation"],
+    }
+    total = sum(per_run.values()) * runs
+    print(f"\nscale-down: monthly cost of watching one managed cluster with 3 readers, schedule "
+          f"{Template(ROOT).parameter_default('ScaleDownSchedule')} ({runs:.0f} runs a month)")
+    print(f"  per run (measured in the simulator): {lambdas} Lambda invocations, {metrics} metrics requested, "
+          f"{writes} DynamoDB writes, {reads} reads, {report['transitions']} state transitions")
+    print(f"  assumptions: {LAMBDA_SECONDS * 1000:.0f} ms billed per Lambda step; Express bills the sum of its steps")
+    for item, dollars in per_run.items():
+        print(f"    {item:42s} ${dollars * runs:8.4f}")
+    print(f"  total                                        ${total:8.4f} per cluster-month   (budget <= $0.50)")
+    standard = report["transitions"] * PRICES["standard_transition"] * runs
+    print(f"  (the same runs as a Standard workflow would add ${standard:.4f} in transitions alone)")
+    # The public sample's design: a Lambda every minute reading each reader's CPU.
+    sample_runs = 30 * 24 * 60
+    readers = 3
+    sample = sample_runs * (PRICES["lambda_request"] + LAMBDA_SECONDS * LAMBDA_GB * PRICES["lambda_arm64_gb_second"]
+                            + readers * PRICES["getmetricstatistics_request"])
+    print(f"  public sample's design (Lambda every minute, GetMetricStatistics per reader, same prices): "
+          f"${sample:.4f} per cluster-month")
+    print("  prices: us-east-1 list prices, free tiers ignored: " + ", ".join(f"{k}={v:.10g}" for k, v in PRICES.items()))
+    return int(total <= 0.50 and total < sample)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--skip-suite", action="store_true", help="don't time the test suite")
@@ -84,6 +163,8 @@ def main() -> int:
     for logical_id, handler, bare, ratio in cold_start(report, args.runs):
         print(f"  {logical_id:36s} {handler * 1000:6.0f}ms {bare * 1000:6.0f}ms {ratio:6.3f}")
         ok &= ratio <= 1.15
+
+    ok &= bool(scale_down_cost())
 
     if not args.skip_suite:
         # The README's test command: pytest (units + simulations), lint, build.
