@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 
 from . import CREATED_BY_TAG, clock, lock, rds
-from .errors import OwnershipViolation, ReaderDeletionTimeout, aws_error_class
+from .capacity import create_first_available
+from .errors import OwnershipViolation, ReaderDeletionTimeout
 from .outcome import make_outcome
 from .reporting import notify, record_metrics
 from .planning import CREATE_FAILED, plan_candidates, reader_identifier, serving_readers
@@ -111,30 +112,26 @@ def create_reader(state: dict) -> dict:
     """Create the next candidate; InsufficientDBInstanceCapacity moves on to the
     one after. All exhausted: state["failure"] is set (attempts kept in state)."""
     cluster = state["cluster"]
-    candidates = state["plan"]["candidates"]
     lost = sum(1 for a in state["attempts"] if a["result"] != "insufficient-capacity")
-    while state["next_candidate"] < len(candidates) and lost < MAX_LOST_READERS:
-        index = state["next_candidate"]
-        candidate = candidates[index]
-        state["next_candidate"] = index + 1
-        instance_id = reader_identifier(cluster["cluster_id"], state["execution_name"], index + 1)
-        try:
-            rds.create_reader(
-                instance_id=instance_id, cluster_id=cluster["cluster_id"], engine=cluster["engine"],
+    index = instance_id = None
+    if lost < MAX_LOST_READERS:
+        index, instance_id, attempts = create_first_available(
+            state["plan"]["candidates"], state["next_candidate"],
+            lambda i: reader_identifier(cluster["cluster_id"], state["execution_name"], i + 1),
+            lambda new_id, candidate: rds.create_reader(
+                instance_id=new_id, cluster_id=cluster["cluster_id"], engine=cluster["engine"],
                 instance_class=candidate["instance_class"], availability_zone=candidate["availability_zone"],
                 promotion_tier=cluster["promotion_tier"], settings=cluster["settings"],
-                created_by=state["execution_name"],
-            )
-        except aws_error_class("InsufficientDBInstanceCapacity"):
-            state["attempts"].append({**candidate, "result": "insufficient-capacity"})
-            continue
-        except aws_error_class("DBInstanceAlreadyExists"):
-            if not _created_by_us(instance_id, state):
-                raise
-            # else: our own create, from an invocation that was retried
-        state["current"] = {**candidate, "instance_id": instance_id, "phase": "creating",
+                created_by=state["execution_name"]),
+            state["execution_name"],
+        )
+        state["attempts"].extend(attempts)
+    if index is not None:
+        state["next_candidate"] = index + 1
+        state["current"] = {**state["plan"]["candidates"][index], "instance_id": instance_id, "phase": "creating",
                             "polls": 0, "wait_seconds": FIRST_POLL_SECONDS}
         return state
+    state["next_candidate"] = len(state["plan"]["candidates"])
     state["current"] = None
     if lost >= MAX_LOST_READERS:
         message = f"gave up after {lost} created readers never became available"
@@ -144,11 +141,6 @@ def create_reader(state: dict) -> dict:
         message += f"; {len(state['plan']['not_orderable'])} candidates were not orderable"
     state["failure"] = {"error": "NoCapacityAvailable", "message": message}
     return state
-
-
-def _created_by_us(instance_id: str, state: dict) -> bool:
-    instance = rds.describe_instance(instance_id)
-    return bool(instance) and instance["tags"].get(CREATED_BY_TAG) == state["execution_name"]
 
 
 def check_reader(state: dict) -> dict:
