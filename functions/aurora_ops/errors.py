@@ -69,3 +69,23 @@ def aws_error(code: str, message: str) -> AuroraOpsError:
     if is_throttling(code):
         return AwsThrottled(f"{code}: {message}")
     return aws_error_class(code)(message)
+
+
+class SnapshotNotFound(AuroraOpsError):
+    pass
+
+
+class TargetExists(AuroraOpsError):
+    pass
+
+
+class RestoreFailed(AuroraOpsError):
+    pass
+
+
+class CopyFailed(AuroraOpsError):
+    pass
+
+
+class RestoreTimeout(AuroraOpsError):
+    pass

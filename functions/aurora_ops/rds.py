@@ -98,22 +98,33 @@ def orderable_azs(engine: str, engine_version: str, instance_class: str, region:
 
 
 @translate_errors
-def create_reader(
-    *, instance_id: str, cluster_id: str, engine: str, instance_class: str, availability_zone: str,
-    promotion_tier: int, settings: dict, created_by: str, region: str | None = None,
+def create_instance(
+    *, instance_id: str, cluster_id: str, engine: str, instance_class: str, availability_zone: str | None,
+    promotion_tier: int, tags: dict[str, str], extra: dict | None = None, region: str | None = None,
 ) -> None:
     params = {
         "DBInstanceIdentifier": instance_id,
         "DBClusterIdentifier": cluster_id,
         "Engine": engine,
         "DBInstanceClass": instance_class,
-        "AvailabilityZone": availability_zone,
         "PromotionTier": promotion_tier,
+        "Tags": [{"Key": k, "Value": v} for k, v in tags.items()],
+        **({"AvailabilityZone": availability_zone} if availability_zone else {}),
+        **(extra or {}),
+    }
+    client("rds", region).create_db_instance(**params)
+
+
+def create_reader(
+    *, instance_id: str, cluster_id: str, engine: str, instance_class: str, availability_zone: str,
+    promotion_tier: int, settings: dict, created_by: str, region: str | None = None,
+) -> None:
+    """A reader configured like the writer (`settings` from describe_cluster_instances)."""
+    extra = {
         "AutoMinorVersionUpgrade": settings["auto_minor_version_upgrade"],
         "PubliclyAccessible": settings["publicly_accessible"],
         "MonitoringInterval": settings["monitoring_interval"],
         "EnablePerformanceInsights": settings["performance_insights"],
-        "Tags": [{"Key": CREATED_BY_TAG, "Value": created_by}],
     }
     optional = {
         "DBParameterGroupName": settings["parameter_group"],
@@ -122,10 +133,114 @@ def create_reader(
         "PerformanceInsightsRetentionPeriod": settings["performance_insights_retention"] if settings["performance_insights"] else None,
         "CACertificateIdentifier": settings["ca_certificate"],
     }
-    params.update({k: v for k, v in optional.items() if v is not None})
-    client("rds", region).create_db_instance(**params)
+    extra.update({k: v for k, v in optional.items() if v is not None})
+    create_instance(instance_id=instance_id, cluster_id=cluster_id, engine=engine, instance_class=instance_class,
+                    availability_zone=availability_zone, promotion_tier=promotion_tier,
+                    tags={CREATED_BY_TAG: created_by}, extra=extra, region=region)
 
 
 @translate_errors
 def delete_instance(instance_id: str, region: str | None = None) -> None:
     client("rds", region).delete_db_instance(DBInstanceIdentifier=instance_id)
+
+
+def _snapshot(raw: dict) -> dict:
+    return {
+        "snapshot_id": raw["DBClusterSnapshotIdentifier"],
+        "arn": raw["DBClusterSnapshotArn"],
+        "cluster_id": raw.get("DBClusterIdentifier"),
+        "status": raw["Status"],
+        "type": raw.get("SnapshotType"),
+        "created": clock.iso(raw["SnapshotCreateTime"]) if raw.get("SnapshotCreateTime") else None,
+        "engine": raw.get("Engine"),
+        "engine_version": raw.get("EngineVersion"),
+        "encrypted": raw.get("StorageEncrypted", False),
+        "kms_key_id": raw.get("KmsKeyId"),
+        "tags": _tags(raw.get("TagList")),
+    }
+
+
+@translate_errors
+def cluster_snapshots(cluster_id: str, region: str | None = None) -> list[dict]:
+    """Automated and manual snapshots of a cluster (the cluster may be gone)."""
+    pages = client("rds", region).get_paginator("describe_db_cluster_snapshots").paginate(
+        DBClusterIdentifier=cluster_id
+    )
+    return [_snapshot(raw) for page in pages for raw in page["DBClusterSnapshots"]]
+
+
+@translate_errors
+def describe_snapshot(snapshot: str, region: str | None = None) -> dict | None:
+    """A snapshot by identifier or ARN; None when it does not exist."""
+    try:
+        found = client("rds", region).describe_db_cluster_snapshots(DBClusterSnapshotIdentifier=snapshot)
+    except ClientError as exc:
+        if error_code(exc) == "DBClusterSnapshotNotFoundFault":
+            return None
+        raise
+    return _snapshot(found["DBClusterSnapshots"][0]) if found["DBClusterSnapshots"] else None
+
+
+@translate_errors
+def restore_window(cluster_id: str, region: str | None = None) -> tuple[str, str] | None:
+    try:
+        found = client("rds", region).describe_db_clusters(DBClusterIdentifier=cluster_id)
+    except ClientError as exc:
+        if error_code(exc) == "DBClusterNotFoundFault":
+            return None
+        raise
+    cluster = found["DBClusters"][0]
+    return clock.iso(cluster["EarliestRestorableTime"]), clock.iso(cluster["LatestRestorableTime"])
+
+
+@translate_errors
+def copy_snapshot(*, source_arn: str, source_region: str, target_id: str, kms_key_id: str | None,
+                  tags: dict[str, str], region: str) -> None:
+    client("rds", region).copy_db_cluster_snapshot(
+        SourceDBClusterSnapshotIdentifier=source_arn, TargetDBClusterSnapshotIdentifier=target_id,
+        SourceRegion=source_region, Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
+        **({"KmsKeyId": kms_key_id} if kms_key_id else {}),
+    )
+
+
+@translate_errors
+def restore_cluster(*, target: dict, source: dict, snapshot: str | None, tags: dict[str, str], region: str) -> None:
+    """From `snapshot`, or to source["restore_time"] of source["cluster_id"] (point in time)."""
+    params = {
+        "DBClusterIdentifier": target["cluster_id"],
+        "Tags": [{"Key": k, "Value": v} for k, v in tags.items()],
+        "CopyTagsToSnapshot": True,
+    }
+    optional = {
+        "DBSubnetGroupName": target.get("db_subnet_group"),
+        "VpcSecurityGroupIds": target.get("vpc_security_group_ids") or None,
+        "DBClusterParameterGroupName": target.get("db_cluster_parameter_group"),
+        "KmsKeyId": target.get("kms_key_id"),
+    }
+    params.update({k: v for k, v in optional.items() if v is not None})
+    rds = client("rds", region)
+    if snapshot is None:
+        if source["restore_time"] == "latest-restorable":
+            params["UseLatestRestorableTime"] = True
+        else:
+            params["RestoreToTime"] = clock.parse(source["restore_time"])
+        rds.restore_db_cluster_to_point_in_time(SourceDBClusterIdentifier=source["cluster_id"], **params)
+    else:
+        rds.restore_db_cluster_from_snapshot(SnapshotIdentifier=snapshot, Engine=source["engine"],
+                                             EngineVersion=source["engine_version"], **params)
+
+
+@translate_errors
+def manage_master_password(cluster_id: str, region: str | None = None) -> None:
+    client("rds", region).modify_db_cluster(DBClusterIdentifier=cluster_id, ManageMasterUserPassword=True,
+                                            ApplyImmediately=True)
+
+
+@translate_errors
+def delete_cluster(cluster_id: str, region: str | None = None) -> None:
+    client("rds", region).delete_db_cluster(DBClusterIdentifier=cluster_id, SkipFinalSnapshot=True)
+
+
+@translate_errors
+def delete_snapshot(snapshot_id: str, region: str | None = None) -> None:
+    client("rds", region).delete_db_cluster_snapshot(DBClusterSnapshotIdentifier=snapshot_id)

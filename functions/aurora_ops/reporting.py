@@ -20,17 +20,19 @@ _METRIC_BY_ACTION = {
     "none": "NoAction",
     "dry-run": "DryRuns",
     "failed": "WorkflowFailures",
+    "restored": "RestoresCompleted",
 }
 
 
-def record_metrics(workflow: str, outcome: dict, seconds_to_available: float | None = None) -> None:
+def record_metrics(workflow: str, outcome: dict, timings: dict[str, float] | None = None) -> None:
+    """One count per outcome, the capacity fallbacks it took, and any timings (seconds)."""
     metrics.add_dimension(name="Workflow", value=workflow)
     metrics.add_metric(name=_METRIC_BY_ACTION[outcome["action"]], unit=MetricUnit.Count, value=1)
     fallbacks = sum(1 for a in outcome.get("attempts", []) if a["result"] != "available")
     if fallbacks:
         metrics.add_metric(name="CapacityFallbacks", unit=MetricUnit.Count, value=fallbacks)
-    if seconds_to_available is not None:
-        metrics.add_metric(name="SecondsToAvailable", unit=MetricUnit.Seconds, value=seconds_to_available)
+    for name, seconds in (timings or {}).items():
+        metrics.add_metric(name=name, unit=MetricUnit.Seconds, value=seconds)
     metrics.flush_metrics()
 
 
@@ -38,7 +40,7 @@ def notify(workflow: str, outcome: dict) -> None:
     """Publish changes and failures when a topic is configured. Not routine no-ops,
     and not rejected input: bad input changes nothing, not even a notification."""
     topic = os.environ.get("NOTIFICATION_TOPIC_ARN")
-    if not topic or outcome["action"] not in ("created", "deleted", "failed") or outcome.get("error") == "InvalidInput":
+    if not topic or outcome["action"] not in ("created", "deleted", "restored", "failed") or outcome.get("error") == "InvalidInput":
         return
     subject = f"aurora-ops {workflow}: {outcome['action']} {outcome.get('instance_id') or ''} ({outcome.get('cluster_id')})"
     client("sns").publish(

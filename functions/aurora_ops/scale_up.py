@@ -204,7 +204,7 @@ def finish(state: dict, execution_name: str) -> dict:
     seconds = None
     if outcome["action"] == "created":
         seconds = (clock.now() - clock.parse(state["started_at"])).total_seconds()
-    record_metrics(WORKFLOW, outcome, seconds)
+    record_metrics(WORKFLOW, outcome, {"SecondsToAvailable": seconds} if seconds is not None else None)
     notify(WORKFLOW, outcome)
     failed = outcome["action"] == "failed"
     return {"outcome": outcome, "failed": failed, "error": outcome["error"],

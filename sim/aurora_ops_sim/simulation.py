@@ -30,7 +30,7 @@ from .world import load_world
 
 ROOT = Path(__file__).resolve().parents[2]
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
-WORKFLOWS = ("scale-up", "scale-down")
+WORKFLOWS = ("scale-up", "scale-down", "snapshot-restore")
 STATE_TABLE = "aurora-ops-state"
 REAL_SECONDS_LIMIT = 300  # a simulated execution that runs longer than this (real time) is stopped
 _ENV_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION", "AWS_REGION")
@@ -97,6 +97,8 @@ class Simulation:
         self.metrics: list[dict] = []
         self.invocations = 0
         self.tracked: dict[str, dict] = {}  # instance id -> status script for created/deleted instances
+        self.tracked_clusters: dict[tuple, dict] = {}  # (region, id) -> status script for restored clusters
+        self.tracked_snapshots: dict[tuple, dict] = {}  # (region, id) -> status script for snapshot copies
         self._functions: dict[str, tuple] = {}  # name -> (handler, environment)
         self._state_machines: dict[str, str] = {}
         self._lock = threading.RLock()
@@ -156,9 +158,39 @@ class Simulation:
                 "expires_at": {"N": str(int(expires.timestamp()))},
             })
         self._topic = self._client("sns").create_topic(Name="aurora-ops-notifications")["TopicArn"]
+        for key in self.world["kms_keys"]:
+            kms = self._client("kms", key["region"])
+            kms.create_alias(AliasName=key["alias"], TargetKeyId=kms.create_key()["KeyMetadata"]["KeyId"])
         for cluster in self.world["clusters"]:
             self._build_cluster(cluster)
+        for region in {c["region"] for c in self.world["clusters"]}:  # moto adds automated snapshots of its own
+            self._rds_backend(region).cluster_snapshots.clear()
+        for snapshot in self.world["snapshots"]:
+            self._build_snapshot(snapshot)
         self._publish_cpu()
+
+    def _build_snapshot(self, snapshot: dict) -> None:
+        """A cluster snapshot; its cluster may be gone (a stand-in is made and removed)."""
+        region = snapshot["region"]
+        backend = self._rds_backend(region)
+        rds = self._client("rds", region)
+        stand_in = snapshot["cluster"] not in backend.clusters
+        if stand_in:
+            rds.create_db_cluster(DBClusterIdentifier=snapshot["cluster"], Engine=snapshot["engine"],
+                                  EngineVersion=snapshot["engine_version"], MasterUsername="simulated",
+                                  MasterUserPassword="simulated-password")
+        rds.create_db_cluster_snapshot(DBClusterIdentifier=snapshot["cluster"],
+                                       DBClusterSnapshotIdentifier=snapshot["id"])
+        made = backend.cluster_snapshots[snapshot["id"]]
+        made.snapshot_type = snapshot["type"]
+        made.status = snapshot["status"]
+        made.created = clock.parse(snapshot["created"])
+        made.engine, made.engine_version = snapshot["engine"], snapshot["engine_version"]
+        made.encrypted = made.storage_encrypted = snapshot["encrypted"]
+        if snapshot.get("kms_key"):
+            made.kms_key_id = snapshot["kms_key"]
+        if stand_in:
+            del backend.clusters[snapshot["cluster"]]
 
     def _publish_cpu(self) -> None:
         """Per-minute CPUUtilization datapoints for every instance with `cpu`:
@@ -388,6 +420,15 @@ class Simulation:
             return self._orderable_options(region, params)
         if service == "rds" and operation == "DescribeDBInstances":
             self._advance_instance_statuses(region, params)
+        if service == "rds" and operation == "DescribeDBClusters":
+            self._advance_cluster_statuses(region, params)
+        if service == "rds" and operation == "DescribeDBClusterSnapshots":
+            self._advance_snapshot_statuses(region, params)
+        if service == "rds" and operation == "CopyDBClusterSnapshot" and \
+                params["SourceDBClusterSnapshotIdentifier"].split(":")[3:4] not in ([], [region]):
+            result = self._copy_across_regions(client, region, params, original)
+            self._copied(region, params["TargetDBClusterSnapshotIdentifier"])
+            return result
         doomed = None
         if service == "rds" and operation == "DeleteDBInstance":
             doomed = self._rds_backend(region).databases.get(params.get("DBInstanceIdentifier"))
@@ -400,6 +441,12 @@ class Simulation:
             self._created(region, params)
         elif service == "rds" and operation == "DeleteDBInstance":
             self._deleted(region, doomed)
+        elif service == "rds" and operation in ("RestoreDBClusterFromSnapshot", "RestoreDBClusterToPointInTime"):
+            self._restored(region, params["DBClusterIdentifier"])
+        elif service == "rds" and operation == "CopyDBClusterSnapshot":
+            self._copied(region, params["TargetDBClusterSnapshotIdentifier"])
+        elif service == "rds" and operation == "DescribeDBClusters":
+            self._restorable_window(region, result)
         return result
 
     # ------------------------------------------------------------ RDS model
@@ -439,6 +486,72 @@ class Simulation:
         db.instance_create_time = clock.iso(self.now)
         db.performance_insights_enabled = params.get("EnablePerformanceInsights", False)  # moto ignores it
 
+    def _restored(self, region: str, cluster_id: str) -> None:
+        final = next((f["status"] for f in self.faults["restore_ends_in"] if f["cluster"] == cluster_id), "available")
+        self._rds_backend(region).clusters[cluster_id].status = "creating"
+        self.tracked_clusters[(region, cluster_id)] = {"polls": 0, "final": final}
+
+    def _advance_cluster_statuses(self, region: str, params: dict) -> None:
+        backend = self._rds_backend(region)
+        for (where, cluster_id), script in list(self.tracked_clusters.items()):
+            if where != region or params.get("DBClusterIdentifier") not in (None, cluster_id) \
+                    or cluster_id not in backend.clusters:
+                continue
+            script["polls"] += 1
+            # (moto's own "creating" turns "available" after one read: set it on every poll)
+            if script["polls"] <= self.timing["polls_until_available"]:
+                backend.clusters[cluster_id].status = "creating"
+            else:
+                backend.clusters[cluster_id].status = script["final"]
+                del self.tracked_clusters[(where, cluster_id)]
+
+    def _restorable_window(self, region: str, result: dict) -> None:
+        """moto reports `now` as the latest restorable time; the world says otherwise."""
+        known = {(c["region"], c["id"]): c for c in self.world["clusters"]}
+        for cluster in result.get("DBClusters", []):
+            world_cluster = known.get((region, cluster["DBClusterIdentifier"]))
+            if world_cluster:
+                cluster["EarliestRestorableTime"] = clock.parse(world_cluster["earliest_restorable_time"])
+                cluster["LatestRestorableTime"] = clock.parse(world_cluster["latest_restorable_time"])
+
+    def _copy_across_regions(self, client, region: str, params: dict, original) -> dict:
+        """moto copies snapshots within a region only: make the copy in the target region here."""
+        from moto.rds.models import DBClusterSnapshot
+
+        source_arn = params["SourceDBClusterSnapshotIdentifier"]
+        source = self._rds_backend(source_arn.split(":")[3]).get_db_cluster_snapshot(source_arn.rsplit(":", 1)[-1])
+        target = self._rds_backend(region)
+        kms = target._validate_kms_key(params["KmsKeyId"]) if params.get("KmsKeyId") else None
+        if source.encrypted and not kms:
+            raise client.exceptions.from_code("InvalidParameterValue")(
+                {"Error": {"Code": "InvalidParameterValue",
+                           "Message": "KmsKeyId is required to copy an encrypted snapshot across regions"}},
+                "CopyDBClusterSnapshot")
+        target_id = params["TargetDBClusterSnapshotIdentifier"]
+        if target_id in target.cluster_snapshots:
+            raise client.exceptions.from_code("DBClusterSnapshotAlreadyExistsFault")(
+                {"Error": {"Code": "DBClusterSnapshotAlreadyExistsFault", "Message": target_id}}, "CopyDBClusterSnapshot")
+        copy = DBClusterSnapshot(target, source.cluster, target_id, tags=params.get("Tags", []), kms_key_id=kms)
+        copy.engine, copy.engine_version = source.engine, source.engine_version
+        target.cluster_snapshots[target_id] = copy
+        described = original(client, "DescribeDBClusterSnapshots", {"DBClusterSnapshotIdentifier": target_id})
+        return {"DBClusterSnapshot": described["DBClusterSnapshots"][0]}
+
+    def _copied(self, region: str, snapshot_id: str) -> None:
+        self._rds_backend(region).cluster_snapshots[snapshot_id].status = "copying"
+        self.tracked_snapshots[(region, snapshot_id)] = {"polls": 0}
+
+    def _advance_snapshot_statuses(self, region: str, params: dict) -> None:
+        backend = self._rds_backend(region)
+        for (where, snapshot_id), script in list(self.tracked_snapshots.items()):
+            if where != region or params.get("DBClusterSnapshotIdentifier") not in (None, snapshot_id) \
+                    or snapshot_id not in backend.cluster_snapshots:
+                continue
+            script["polls"] += 1
+            if script["polls"] > self.timing["polls_until_available"]:
+                backend.cluster_snapshots[snapshot_id].status = "available"
+                del self.tracked_snapshots[(where, snapshot_id)]
+
     def _deleted(self, region: str, db) -> None:
         """moto deletes at once; keep the instance in `deleting` for polls_until_deleted describes."""
         instance_id = db.db_instance_identifier
@@ -471,28 +584,55 @@ class Simulation:
                 del self.tracked[instance_id]
 
     # ------------------------------------------------------------ reporting
+    def _regions(self) -> list[str]:
+        regions = {self.region} | {c["region"] for c in self.world["clusters"]} | {s["region"] for s in self.world["snapshots"]}
+        from moto.rds.models import rds_backends
+
+        return sorted(regions | {r for r, b in rds_backends[self.account].items() if b.clusters or b.cluster_snapshots})
+
     def dump_world(self) -> dict:
-        """The world now, in the world format."""
+        """The world now, in the world format (clusters and snapshots a workflow made included)."""
         world = copy.deepcopy(self.world)
         world["now"] = clock.iso(self.now)
         world["faults"] = copy.deepcopy(self.faults)
         cpu = {i["id"]: i["cpu"] for c in self.world["clusters"] for i in c["instances"] if "cpu" in i}
-        for cluster in world["clusters"]:
-            backend = self._rds_backend(cluster["region"])
-            live = backend.clusters.get(cluster["id"])
-            if live is None:
-                cluster["status"] = "deleted"
-                cluster["instances"] = []
-                continue
-            cluster["status"] = live.status
+        listed = {(c["region"], c["id"]): c for c in world["clusters"]}
+        for region in self._regions():
+            backend = self._rds_backend(region)
+            for cluster_id, live in backend.clusters.items():
+                if (region, cluster_id) not in listed:
+                    listed[(region, cluster_id)] = {
+                        "id": cluster_id, "region": region, "engine": live.engine, "engine_version": live.engine_version,
+                        "availability_zones": list(live.availability_zones or []),
+                        "tags": {t["Key"]: t["Value"] for t in live.tags or []}}
+                    world["clusters"].append(listed[(region, cluster_id)])
+        for (region, cluster_id), cluster in listed.items():
+            backend = self._rds_backend(region)
+            live = backend.clusters.get(cluster_id)
+            cluster["status"] = live.status if live else "deleted"
             cluster["instances"] = [self._dump_instance(db, cpu) for db in backend.databases.values()
-                                    if getattr(db, "db_cluster_identifier", None) == cluster["id"]]
+                                    if getattr(db, "db_cluster_identifier", None) == cluster_id]
+        world["snapshots"] = [
+            {"id": snapshot_id, "cluster": snap.db_cluster_identifier, "region": region, "type": snap.snapshot_type,
+             "created": clock.iso(snap.created), "status": snap.status, "engine": snap.engine,
+             "engine_version": snap.engine_version, "encrypted": bool(snap.storage_encrypted),
+             **({"kms_key": snap.kms_key_id} if snap.kms_key_id else {}),
+             **({"tags": {t["Key"]: t["Value"] for t in snap.tags}} if snap.tags else {})}
+            for region in self._regions()
+            for snapshot_id, snap in self._rds_backend(region).cluster_snapshots.items()
+        ]
         items = self._client("dynamodb").scan(TableName=STATE_TABLE)["Items"]
         world["locks"] = [
             {"cluster": item["pk"]["S"].split("#", 1)[1], "owner": item["owner"]["S"],
              "workflow": item.get("workflow", {}).get("S", ""),
              "expires_at": clock.iso(clock.parse("1970-01-01T00:00:00Z") + timedelta(seconds=int(item["expires_at"]["N"])))}
             for item in items if item["pk"]["S"].startswith("lock#")
+        ]
+        world["operations"] = [  # extension: restore operation records
+            {"id": item["pk"]["S"].split("#", 1)[1], "status": item["status"]["S"],
+             "steps": sorted(k.removeprefix("step_") for k in item if k.startswith("step_")),
+             "audit": len(item.get("audit", {}).get("L", []))}
+            for item in items if item["pk"]["S"].startswith("operation#")
         ]
         return world
 

@@ -73,7 +73,7 @@ def _with_defaults(world: dict) -> dict:
     world.setdefault("clusters", [])
     world.setdefault("snapshots", [])
     faults = world.setdefault("faults", {})
-    for key in ("insufficient_capacity", "capacity_lost", "not_orderable", "api_errors"):
+    for key in ("insufficient_capacity", "capacity_lost", "not_orderable", "api_errors", "restore_ends_in"):
         faults.setdefault(key, [])
     for fault in faults["api_errors"]:
         fault.setdefault("times", 1)
@@ -81,6 +81,9 @@ def _with_defaults(world: dict) -> dict:
     timing.setdefault("polls_until_available", 1)
     timing.setdefault("polls_until_deleted", 1)
     world.setdefault("locks", [])
+    world.setdefault("kms_keys", [])
+    for key in world["kms_keys"]:
+        key.setdefault("region", world["region"])
     seen = set()
     for cluster in world["clusters"]:
         where = f"world.clusters[{world['clusters'].index(cluster)}]"
@@ -110,8 +113,15 @@ def _with_defaults(world: dict) -> dict:
     for index, cluster_id in enumerate(ids):
         if ids.index(cluster_id) != index:
             raise WorldError(f"world.clusters[{index}].id: {cluster_id!r} is used twice")
-    for snapshot in world["snapshots"]:
-        snapshot.setdefault("region", world["region"])
+    clusters = {c["id"]: c for c in world["clusters"]}
+    for index, snapshot in enumerate(world["snapshots"]):
+        of = clusters.get(snapshot["cluster"], {})
+        if "engine" not in snapshot and not of:
+            raise WorldError(f"world.snapshots[{index}].engine: required when the cluster is not in the world")
+        snapshot.setdefault("engine", of.get("engine"))
+        snapshot.setdefault("engine_version", of.get("engine_version") or (
+            "16.4" if snapshot["engine"] == "aurora-postgresql" else "8.0.mysql_aurora.3.08.0"))
+        snapshot.setdefault("region", of.get("region", world["region"]))
         snapshot.setdefault("type", "manual")
         snapshot.setdefault("created", clock.iso(now - timedelta(hours=9)))
         snapshot.setdefault("status", "available")
