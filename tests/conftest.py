@@ -1,5 +1,6 @@
 import copy
 import json
+import logging
 import os
 
 import pytest
@@ -7,6 +8,7 @@ import pytest
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "AuroraOps")
+logging.getLogger("moto").setLevel(logging.CRITICAL)  # its interpreter logs every caught ASL error
 
 # Calls that change something (the simulator contract's list).
 MUTATING_PREFIXES = ("Create", "Delete", "Modify", "Restore", "Copy", "Failover", "Switchover", "Publish",

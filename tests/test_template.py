@@ -15,7 +15,7 @@ def test_every_state_machine_has_a_timeout_and_no_execution_outlives_its_lock():
 
     lock_ttl = {"scale_up": lock.LOCK_TTL_SECONDS, "scale_down": scale_down.LOCK_TTL_SECONDS}
     paths = glob.glob("statemachines/*.asl.json")
-    assert len(paths) >= 2
+    assert len(paths) >= 3
     for path in paths:
         timeout = json.load(open(path)).get("TimeoutSeconds")
         assert timeout, f"{path} has no TimeoutSeconds"
@@ -95,12 +95,30 @@ def test_instance_permissions_are_limited_to_names_this_stack_gives():
 
     doc = Template(__import__("pathlib").Path(ROOT)).doc
     assert "-aops-" in reader_identifier("orders", "exec", 1)
-    for resource in doc["Resources"].values():
+    checked = 0
+    for logical_id, resource in doc["Resources"].items():
+        if not logical_id.startswith(("ScaleUp", "ScaleDown")):
+            continue  # restore names instances after the user's target cluster; see the next test
         for policy in resource.get("Properties", {}).get("Policies", []) or []:
             for statement in policy.get("Statement", []):
                 actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
                 if {"rds:DeleteDBInstance", "rds:AddTagsToResource"} & set(actions):
+                    checked += 1
                     assert statement["Resource"]["Fn::Sub"].endswith(":db:*-aops-*"), statement
+    assert checked >= 3
+
+
+def test_every_delete_and_tag_permission_is_conditioned_on_the_ownership_tag():
+    doc = Template(__import__("pathlib").Path(ROOT)).doc
+    for logical_id, resource in doc["Resources"].items():
+        for policy in resource.get("Properties", {}).get("Policies", []) or []:
+            for statement in policy.get("Statement", []):
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                deletes = [a for a in actions if a.startswith("rds:Delete")]
+                if deletes:
+                    assert statement["Condition"]["StringLike"]["aws:ResourceTag/aurora-ops:created-by"] == "*", logical_id
+                if "rds:AddTagsToResource" in actions:
+                    assert statement["Condition"]["StringLike"]["aws:RequestTag/aurora-ops:created-by"] == "*", logical_id
 
 
 def test_substitution_check_passes_here_and_catches_breakage():

@@ -61,6 +61,8 @@ def prepare(raw_input: object, execution_name: str) -> dict:
                     "execution_name": execution_name, "operation_id": op_id, "tags": _tags(target, execution_name, op_id)},
     }
     cross_region = target["region"] != source["region"]
+    if cross_region and source["encrypted"] and not target["kms_key_id"]:
+        raise InvalidInput("input.target.kms_key_id: the snapshot is encrypted; give a key in the target region")
     if options["dry_run"]:
         state["next"] = "dry-run"
         state["output"] = _output(state, [{"instance_id": s["name"], "instance_class": s["instance_class"],
@@ -107,11 +109,11 @@ def _resolve_snapshot(source: dict) -> None:
         if snapshot is None:
             raise SnapshotNotFound(f"cluster {source['cluster_id']} has no available snapshot in {source['region']}")
     else:
-        region = source["region"]
-        if source["snapshot"].startswith("arn:"):
-            region = source["snapshot"].split(":")[3]
+        region, name = source["region"], source["snapshot"]
+        if name.startswith("arn:"):  # arn:aws:rds:REGION:ACCOUNT:cluster-snapshot:NAME (NAME may hold ':')
+            region, name = name.split(":")[3], name.split(":cluster-snapshot:", 1)[-1]
             source["region"] = region
-        snapshot = rds.describe_snapshot(source["snapshot"], region)
+        snapshot = rds.describe_snapshot(name, region)
         if snapshot is None or snapshot["status"] != "available":
             raise SnapshotNotFound(f"snapshot {source['snapshot']} is not available in {region}"
                                    + (f" (status {snapshot['status']})" if snapshot else ""))
@@ -126,8 +128,6 @@ def _tags(target: dict, execution_name: str, op_id: str) -> dict[str, str]:
 # ------------------------------------------------------------------ copy and restore
 def copy_snapshot(state: dict) -> dict:
     source, target = state["source"], state["target"]
-    if source["encrypted"] and not target["kms_key_id"]:
-        raise InvalidInput("input.target.kms_key_id: the snapshot is encrypted; a key in the target region is needed")
     copy_id = f"{target['cluster_id'][:40]}-aops-{state['operation_id'][:8]}-copy"
     try:
         rds.copy_snapshot(source_arn=source["snapshot_arn"], source_region=source["region"], target_id=copy_id,

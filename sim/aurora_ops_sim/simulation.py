@@ -481,14 +481,26 @@ class Simulation:
                    for f in self.faults["capacity_lost"])
         self.tracked[instance_id] = {"region": region, "phase": "creating", "polls": 0,
                                      "final": "insufficient-capacity" if lost else "available"}
-        db = self._rds_backend(region).databases[instance_id]
+        backend = self._rds_backend(region)
+        db = backend.databases[instance_id]
         db.status = "creating"
+        members = [m for m in backend.databases.values()
+                   if getattr(m, "db_cluster_identifier", None) == db.db_cluster_identifier and m is not db]
+        for member in members:  # moto re-designates a deleting instance when nothing else is left
+            if member.status == "deleting":
+                member.is_cluster_writer = False
+        if not any(m.is_cluster_writer for m in members):  # a cluster without a live writer gets this one
+            db.is_cluster_writer = True
         db.instance_create_time = clock.iso(self.now)
         db.performance_insights_enabled = params.get("EnablePerformanceInsights", False)  # moto ignores it
 
     def _restored(self, region: str, cluster_id: str) -> None:
         final = next((f["status"] for f in self.faults["restore_ends_in"] if f["cluster"] == cluster_id), "available")
-        self._rds_backend(region).clusters[cluster_id].status = "creating"
+        backend = self._rds_backend(region)
+        backend.clusters[cluster_id].status = "creating"
+        for snapshot_id, snapshot in list(backend.cluster_snapshots.items()):  # moto's own automated backup
+            if snapshot.db_cluster_identifier == cluster_id and snapshot.snapshot_type == "automated":
+                del backend.cluster_snapshots[snapshot_id]
         self.tracked_clusters[(region, cluster_id)] = {"polls": 0, "final": final}
 
     def _advance_cluster_statuses(self, region: str, params: dict) -> None:
@@ -556,6 +568,14 @@ class Simulation:
         """moto deletes at once; keep the instance in `deleting` for polls_until_deleted describes."""
         instance_id = db.db_instance_identifier
         self.tracked.pop(instance_id, None)
+        if getattr(db, "is_cluster_writer", False):  # Aurora fails over to a remaining instance
+            db.is_cluster_writer = False
+            backend = self._rds_backend(region)
+            others = sorted((m for m in backend.databases.values() if m is not db and m.status != "deleting"
+                             and getattr(m, "db_cluster_identifier", None) == db.db_cluster_identifier),
+                            key=lambda m: m.promotion_tier)
+            if others:
+                others[0].is_cluster_writer = True
         if self.timing["polls_until_deleted"] > 0:
             self._rds_backend(region).databases[instance_id] = db
             db.status = "deleting"
