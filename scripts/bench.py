@@ -1,4 +1,5 @@
-"""Print the budgets: scale-up happy path and cold starts, scale-down monthly cost, test-suite time.
+"""Print the budgets: scale-up happy path and cold starts, scale-down monthly cost,
+snapshot-restore transitions, test-suite time.
 
     .venv/bin/python scripts/bench.py [--skip-suite]
 """
@@ -141,6 +142,34 @@ def scale_down_cost() -> int:
     return int(total <= 0.50 and total < sample)
 
 
+RESTORE_WORLD = {
+    "now": "2026-11-24T12:00:00Z",
+    "clusters": [{"id": "orders", "engine": "aurora-postgresql", "instances": [
+        {"id": "orders-1", "class": "db.r6g.large", "az": "us-east-1a", "writer": True}]}],
+    "snapshots": [{"id": "orders-snap", "cluster": "orders", "created": "2026-11-24T03:00:00Z"}],
+}
+RESTORE_INPUT = {
+    "source": {"cluster_id": "orders", "snapshot": "latest"},
+    "target": {"cluster_id": "orders-restored", "instances": [{"instance_class": "db.r6g.large", "count": 2}]},
+}
+
+
+def restore_figures() -> int:
+    """Same-region restore with two instances; every cluster and instance
+    available at its 3rd poll (and, for comparison, its 4th)."""
+    ok = True
+    print("\nsnapshot-restore, same region, two instances (budget: transitions < 80)")
+    for polls, label in ((2, "available at the 3rd poll"), (3, "available at the 4th poll")):
+        world = copy.deepcopy(RESTORE_WORLD)
+        world["timing"] = {"polls_until_available": polls}
+        report = simulate("snapshot-restore", world, RESTORE_INPUT, echo_handler_output=False)
+        assert report["status"] == "SUCCEEDED", report["cause"]
+        print(f"  {label}: billed state transitions {report['transitions']}, "
+              f"Lambda invocations {report['lambda_invocations']}")
+        ok &= report["transitions"] < 80
+    return int(ok)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--skip-suite", action="store_true", help="don't time the test suite")
@@ -165,6 +194,7 @@ def main() -> int:
         ok &= ratio <= 1.15
 
     ok &= bool(scale_down_cost())
+    ok &= bool(restore_figures())
 
     if not args.skip_suite:
         # The README's test command: pytest (units + simulations), lint, build.
