@@ -8,18 +8,26 @@ from . import CREATED_BY_TAG, clock
 from .aws import client, error_code, translate_errors
 
 
+def _unless_missing(not_found_code: str, call, **params) -> dict | None:
+    """The call's response, or None when AWS says the resource does not exist."""
+    try:
+        return call(**params)
+    except ClientError as exc:
+        if error_code(exc) == not_found_code:
+            return None
+        raise
+
+
 def _tags(tag_list: list[dict] | None) -> dict[str, str]:
     return {t["Key"]: t["Value"] for t in tag_list or []}
 
 
 @translate_errors
 def describe_cluster(cluster_id: str, region: str | None = None) -> dict | None:
-    try:
-        found = client("rds", region).describe_db_clusters(DBClusterIdentifier=cluster_id)
-    except ClientError as exc:
-        if error_code(exc) == "DBClusterNotFoundFault":
-            return None
-        raise
+    found = _unless_missing("DBClusterNotFoundFault", client("rds", region).describe_db_clusters,
+                            DBClusterIdentifier=cluster_id)
+    if found is None:
+        return None
     cluster = found["DBClusters"][0]
     return {
         "cluster_id": cluster["DBClusterIdentifier"],
@@ -32,6 +40,8 @@ def describe_cluster(cluster_id: str, region: str | None = None) -> dict | None:
             None,
         ),
         "tags": _tags(cluster.get("TagList")),
+        "restorable": [clock.iso(cluster[k]) if cluster.get(k) else None
+                       for k in ("EarliestRestorableTime", "LatestRestorableTime")],
     }
 
 
@@ -74,13 +84,9 @@ def describe_cluster_instances(cluster_id: str, writer_id: str | None, region: s
 @translate_errors
 def describe_instance(instance_id: str, region: str | None = None) -> dict | None:
     """The instance, with `writer` read from its cluster; None when it does not exist."""
-    try:
-        found = client("rds", region).describe_db_instances(DBInstanceIdentifier=instance_id)
-    except ClientError as exc:
-        if error_code(exc) == "DBInstanceNotFound":
-            return None
-        raise
-    return _instance(found["DBInstances"][0], writer_id=None)
+    found = _unless_missing("DBInstanceNotFound", client("rds", region).describe_db_instances,
+                            DBInstanceIdentifier=instance_id)
+    return _instance(found["DBInstances"][0], writer_id=None) if found else None
 
 
 @translate_errors
@@ -172,25 +178,9 @@ def cluster_snapshots(cluster_id: str, region: str | None = None) -> list[dict]:
 @translate_errors
 def describe_snapshot(snapshot: str, region: str | None = None) -> dict | None:
     """A snapshot by identifier or ARN; None when it does not exist."""
-    try:
-        found = client("rds", region).describe_db_cluster_snapshots(DBClusterSnapshotIdentifier=snapshot)
-    except ClientError as exc:
-        if error_code(exc) == "DBClusterSnapshotNotFoundFault":
-            return None
-        raise
-    return _snapshot(found["DBClusterSnapshots"][0]) if found["DBClusterSnapshots"] else None
-
-
-@translate_errors
-def restore_window(cluster_id: str, region: str | None = None) -> tuple[str, str] | None:
-    try:
-        found = client("rds", region).describe_db_clusters(DBClusterIdentifier=cluster_id)
-    except ClientError as exc:
-        if error_code(exc) == "DBClusterNotFoundFault":
-            return None
-        raise
-    cluster = found["DBClusters"][0]
-    return clock.iso(cluster["EarliestRestorableTime"]), clock.iso(cluster["LatestRestorableTime"])
+    found = _unless_missing("DBClusterSnapshotNotFoundFault", client("rds", region).describe_db_cluster_snapshots,
+                            DBClusterSnapshotIdentifier=snapshot)
+    return _snapshot(found["DBClusterSnapshots"][0]) if found and found["DBClusterSnapshots"] else None
 
 
 @translate_errors

@@ -89,7 +89,7 @@ def _resolve_point_in_time(source: dict, target: dict) -> None:
     cluster = rds.describe_cluster(source["cluster_id"], source["region"])
     if cluster is None:
         raise InvalidInput(f"input.source.cluster_id: cluster {source['cluster_id']} does not exist")
-    earliest, latest = rds.restore_window(source["cluster_id"], source["region"])
+    earliest, latest = cluster["restorable"]
     if source["restore_time"] != "latest-restorable":
         try:
             moment = clock.parse(source["restore_time"])
