@@ -161,6 +161,7 @@ def test_cross_region_copies_with_the_target_key_and_removes_the_copy(world, req
     assert restore["params"]["SnapshotIdentifier"] == copy_call["params"]["TargetDBClusterSnapshotIdentifier"]
     assert calls(report, "DeleteDBClusterSnapshot")[0]["params"]["DBClusterSnapshotIdentifier"] == restore["params"]["SnapshotIdentifier"]
     assert report["output"]["region"] == "us-west-2"
+    assert {i["availability_zone"][:-1] for i in report["output"]["instances"]} == {"us-west-2"}
     assert cluster(report, "orders-restored", "us-west-2")["status"] == "available"
     assert {s["region"] for s in report["world"]["snapshots"]} == {"us-east-1"}  # the temporary copy is gone
     assert source_untouched(report)

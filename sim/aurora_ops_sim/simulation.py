@@ -497,7 +497,11 @@ class Simulation:
     def _restored(self, region: str, cluster_id: str) -> None:
         final = next((f["status"] for f in self.faults["restore_ends_in"] if f["cluster"] == cluster_id), "available")
         backend = self._rds_backend(region)
-        backend.clusters[cluster_id].status = "creating"
+        restored = backend.clusters[cluster_id]
+        restored.status = "creating"
+        if not all(az.startswith(region) for az in restored.availability_zones or []):
+            # moto copies the source's AZs; the target's subnet group is in its own region
+            restored.availability_zones = [f"{region}{letter}" for letter in "abc"]
         for snapshot_id, snapshot in list(backend.cluster_snapshots.items()):  # moto's own automated backup
             if snapshot.db_cluster_identifier == cluster_id and snapshot.snapshot_type == "automated":
                 del backend.cluster_snapshots[snapshot_id]
