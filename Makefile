@@ -1,9 +1,9 @@
 # aurora-ops developer tasks.
 #
-#   make setup   .venv (tests, simulator), .venv-sam (SAM CLI), node_modules (ASL validator)
+#   make setup   .venv (tests, simulator), .venv-sam (SAM CLI), .venv-checkov (checkov), node_modules (ASL validator)
 #   make demo    run the scale-up simulator on an example world
 #   make test    pytest, then lint, then build (what CI runs: .ci/run)
-#   make lint    sam validate --lint, asl-validator, DefinitionSubstitutions check
+#   make lint    sam validate --lint, asl-validator, DefinitionSubstitutions check, checkov
 #   make build   sam build into .aws-sam/
 #   make bench   scripts/bench.py
 #   make clean   remove build output and caches (make distclean: also the venvs and node_modules)
@@ -27,8 +27,10 @@ PYTHON313 ?= $(shell \
 
 VENV      := .venv
 VENV_SAM  := .venv-sam
+VENV_CHECKOV := .venv-checkov
 PY        := $(VENV)/bin/python
 SAM       := $(VENV_SAM)/bin/sam
+CHECKOV   := $(VENV_CHECKOV)/bin/checkov
 ASL_VALIDATOR := node_modules/.bin/asl-validator
 
 TEMPLATE  := template.yaml
@@ -39,14 +41,14 @@ ASL_FILES := $(wildcard statemachines/*.asl.json)
 SAM_ENV := SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 \
            PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
 
-.PHONY: help setup demo test lint lint-sam lint-asl lint-substitutions build bench clean distclean check-python
+.PHONY: help setup demo test lint lint-sam lint-asl lint-substitutions lint-checkov build bench clean distclean check-python
 
 help:
 	@sed -n 's/^#   //p' $(MAKEFILE_LIST)
 
 # ------------------------------------------------------------------ setup
 
-setup: $(VENV)/.stamp $(VENV_SAM)/.stamp node_modules/.stamp
+setup: $(VENV)/.stamp $(VENV_SAM)/.stamp $(VENV_CHECKOV)/.stamp node_modules/.stamp
 
 check-python:
 	@if [ -z "$(PYTHON313)" ]; then \
@@ -62,6 +64,11 @@ $(VENV)/.stamp: requirements-dev.txt pyproject.toml | check-python
 $(VENV_SAM)/.stamp: requirements-sam.txt | check-python
 	test -x $(VENV_SAM)/bin/python || "$(PYTHON313)" -m venv $(VENV_SAM)
 	$(VENV_SAM)/bin/python -m pip install --quiet -r requirements-sam.txt
+	touch $@
+
+$(VENV_CHECKOV)/.stamp: requirements-checkov.txt | check-python
+	test -x $(VENV_CHECKOV)/bin/python || "$(PYTHON313)" -m venv $(VENV_CHECKOV)
+	$(VENV_CHECKOV)/bin/python -m pip install --quiet -r requirements-checkov.txt
 	touch $@
 
 node_modules/.stamp: package.json $(wildcard package-lock.json)
@@ -82,7 +89,7 @@ test: setup
 
 # ------------------------------------------------------------------- lint
 
-lint: setup lint-sam lint-asl lint-substitutions
+lint: setup lint-sam lint-asl lint-substitutions lint-checkov
 
 lint-sam: $(VENV_SAM)/.stamp
 	$(SAM_ENV) $(SAM) validate --lint --template-file $(TEMPLATE)
@@ -93,6 +100,20 @@ lint-asl: node_modules/.stamp
 
 lint-substitutions: $(VENV)/.stamp
 	$(PY) scripts/check_substitutions.py --template $(TEMPLATE) --asl-glob 'statemachines/*.asl.json'
+
+# checkov reads the SAM template as is (AWS::Serverless::* included; it does
+# not expand a function's Policies into its role: tests/test_template_security.py
+# checks those). Zero failed checks; every finding left is suppressed inline in
+# template.yaml (Metadata: checkov: skip) with its reason. A scan that found
+# nothing to check would also report zero failures, so require passed checks.
+lint-checkov: $(VENV_CHECKOV)/.stamp
+	@out=$$($(CHECKOV) -f $(TEMPLATE) --framework cloudformation --skip-download --quiet --compact) \
+	  || { echo "$$out"; exit 1; }; \
+	echo "$$out"; \
+	passed=$$(echo "$$out" | sed -n 's/^Passed checks: \([0-9]*\),.*/\1/p'); \
+	if [ -z "$$passed" ] || [ "$$passed" -eq 0 ]; then \
+	  echo "error: checkov ran no check on $(TEMPLATE)" >&2; exit 1; \
+	fi
 
 # ------------------------------------------------------------------ build
 
@@ -108,8 +129,8 @@ bench: setup
 
 clean:
 	rm -rf .aws-sam .pytest_cache build
-	find . -path ./$(VENV) -prune -o -path ./$(VENV_SAM) -prune -o -path ./node_modules -prune -o \
+	find . -path ./$(VENV) -prune -o -path ./$(VENV_SAM) -prune -o -path ./$(VENV_CHECKOV) -prune -o -path ./node_modules -prune -o \
 	  -name __pycache__ -type d -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV) $(VENV_SAM) node_modules
+	rm -rf $(VENV) $(VENV_SAM) $(VENV_CHECKOV) node_modules

@@ -97,15 +97,15 @@ def test_instance_permissions_are_limited_to_names_this_stack_gives():
     assert "-aops-" in reader_identifier("orders", "exec", 1)
     checked = 0
     for logical_id, resource in doc["Resources"].items():
-        if not logical_id.startswith(("ScaleUp", "ScaleDown")):
-            continue  # restore names instances after the user's target cluster; see the next test
+        if not logical_id.startswith("ScaleUp"):
+            continue  # scale-down removes any tagged reader, restore names after the target; see the next test
         for policy in resource.get("Properties", {}).get("Policies", []) or []:
             for statement in policy.get("Statement", []):
                 actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
                 if {"rds:DeleteDBInstance", "rds:AddTagsToResource"} & set(actions):
                     checked += 1
                     assert statement["Resource"]["Fn::Sub"].endswith(":db:*-aops-*"), statement
-    assert checked >= 3
+    assert checked >= 2
 
 
 def test_every_delete_and_tag_permission_is_conditioned_on_the_ownership_tag():
