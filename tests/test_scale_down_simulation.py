@@ -262,3 +262,28 @@ def test_malformed_input_is_invalid_input_and_changes_nothing(world, bad_input, 
     assert report["status"] == "FAILED" and report["error"] == "InvalidInput"
     assert field in report["cause"]
     assert mutating_calls(report) == []
+
+
+def test_a_retry_after_the_delete_does_not_remove_a_second_reader(world):
+    world["clusters"][0]["instances"].append(
+        {"id": "orders-aops-0000aaaa-3", "class": "db.r6g.large", "az": "us-east-1b", "cpu": 5,
+         "created": "2026-11-24T09:00:00Z", "tags": TAG})
+    # The first evaluation throttles right after its delete; the state machine retries it.
+    with Simulation(world) as simulation:
+        original = simulation.api_call
+        state = {"deletes": 0}
+
+        def api_call(client, operation, params, call):
+            result = original(client, operation, params, call)
+            if operation == "DeleteDBInstance" and state["deletes"] == 0:
+                state["deletes"] += 1
+                raise client.exceptions.from_code("Throttling")(
+                    {"Error": {"Code": "Throttling", "Message": "after the delete"}}, operation)
+            return result
+
+        simulation.api_call = api_call
+        report = simulation.run("scale-down", {})
+    assert report["states"].count("EvaluateCluster") == 1
+    assert len(calls(report, "DeleteDBInstance")) == 1
+    assert the_decision(report)["action"] == "deleted"
+    assert len([i for i in instance_ids(report["world"]) if i.startswith("orders-aops-")]) == 2

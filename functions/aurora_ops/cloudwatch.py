@@ -23,6 +23,7 @@ def instance_cpu(instance_ids: list[str], end: datetime, minutes: int) -> dict[s
         }
         for index, instance_id in enumerate(instance_ids)
     ]
+    end = end.replace(second=0, microsecond=0)  # whole periods: exactly `minutes` of them
     start = end - timedelta(minutes=minutes - 1)
     series: dict[str, list[float]] = {instance_id: [] for instance_id in instance_ids}
     pages = client("cloudwatch").get_paginator("get_metric_data").paginate(

@@ -6,7 +6,6 @@ deletes expired items lazily, the conditions also treat them as free."""
 from __future__ import annotations
 
 import os
-from datetime import datetime
 
 from botocore.exceptions import ClientError
 
@@ -108,10 +107,13 @@ HISTORY_TTL_SECONDS = 7 * 24 * 3600  # longer than any cooldown
 
 
 @translate_errors
-def last_removal(cluster_id: str) -> datetime | None:
+def last_removal(cluster_id: str) -> dict | None:
+    """The latest removal this system made in the cluster: {at, instance_id, owner}."""
     item = client("dynamodb").get_item(TableName=_table(), Key={"pk": {"S": f"removed#{cluster_id}"}},
                                        ConsistentRead=True).get("Item")
-    return clock.parse(item["at"]["S"]) if item else None
+    if not item:
+        return None
+    return {"at": clock.parse(item["at"]["S"]), "instance_id": item["instance_id"]["S"], "owner": item["owner"]["S"]}
 
 
 @translate_errors

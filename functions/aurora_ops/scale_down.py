@@ -17,7 +17,7 @@ from .validation import validate
 WORKFLOW = "scale-down"
 LOCK_TTL_SECONDS = 600  # the Express workflow runs 5 minutes at most
 DELETE_POLL_SECONDS = 30
-MAX_DELETE_POLLS = 6  # 3 minutes: inside Express's 5-minute limit; see settle()
+MAX_DELETE_POLLS = 6  # checks, 5 waits of DELETE_POLL_SECONDS between: inside Express's 5 minutes
 
 
 def decision(cluster_id: str, action: str, reason: str, instance_id: str | None = None, **extra) -> dict:
@@ -57,7 +57,10 @@ def evaluate_cluster(cluster_id: str, dry_run: bool, execution_name: str) -> dic
     if reader is None:
         return decision(cluster_id, "none", reason, message=detail)
     now = clock.now()
-    if in_cooldown(instances, lock.last_removal(cluster_id), now, rules.cooldown_minutes):
+    removal = lock.last_removal(cluster_id)
+    if removal and removal["owner"] == execution_name:  # a retried invocation: that was our one reader
+        return decision(cluster_id, "deleted", "load-low", removal["instance_id"], pending=True)
+    if in_cooldown(instances, removal and removal["at"], now, rules.cooldown_minutes):
         return decision(cluster_id, "none", "cooldown")
     readers = [i["instance_id"] for i in instances if not i["writer"] and i["status"] == "available"]
     metrics_end = now - timedelta(seconds=int(os.environ.get("METRIC_DELAY_SECONDS", "0")))
@@ -78,8 +81,9 @@ def evaluate_cluster(cluster_id: str, dry_run: bool, execution_name: str) -> dic
         if changed:
             lock.release(cluster_id, execution_name)
             return decision(cluster_id, "none", changed, instance_id)
-        rds.delete_instance(instance_id)
+        # Recorded first: a retry after the delete must not pick a second reader.
         lock.record_removal(cluster_id, instance_id, execution_name)
+        rds.delete_instance(instance_id)
     except Exception:
         lock.release(cluster_id, execution_name)
         raise
@@ -94,7 +98,9 @@ def _changed_since_chosen(cluster_id: str, instance_id: str) -> str | None:
     if CREATED_BY_TAG not in instance["tags"]:
         return "no-longer-tagged"
     cluster = rds.describe_cluster(cluster_id)
-    if cluster is None or cluster["writer_id"] == instance_id:
+    if cluster is None:
+        return "cluster-gone"
+    if cluster["writer_id"] == instance_id:
         return "became-writer"
     return None
 
