@@ -30,6 +30,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import yaml
+
 PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 
 

@@ -4,7 +4,6 @@ import json
 import time
 
 import boto3
-import pytest
 
 from aurora_ops_sim import Simulation, patches
 from moto.awslambda_simple.models import LambdaSimpleBackend

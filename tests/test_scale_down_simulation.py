@@ -221,7 +221,7 @@ def test_a_failing_cluster_shows_in_its_decision_and_fails_the_run_at_the_end(wo
     world["clusters"].append(copy.deepcopy(world["clusters"][0]))
     billing = world["clusters"][1]
     billing["id"] = "billing"
-    for index, instance in enumerate(billing["instances"]):
+    for instance in billing["instances"]:
         instance["id"] = instance["id"].replace("orders", "billing")
     world["faults"] = {"api_errors": [{"operation": "GetMetricData", "code": "InternalFailure", "times": 1}]}
     report = run(world)

@@ -21,7 +21,7 @@ import boto3
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from aurora_ops import CREATED_BY_TAG, clock
+from aurora_ops import clock
 from aurora_ops import aws as aurora_aws
 
 from . import patches
