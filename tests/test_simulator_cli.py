@@ -94,3 +94,12 @@ def test_example_worlds_are_valid():
     assert paths
     for path in paths:
         load_world(path)
+
+
+def test_a_world_aws_would_refuse_is_a_bad_world(tmp_path):
+    world = json.loads(json.dumps(BASE_WORLD))
+    world["clusters"][0]["instances"][0]["class"] = "db.r6g.large"
+    world["clusters"][0]["engine_version"] = "16.4"
+    world["snapshots"] = [{"id": "s1", "cluster": "orders"}, {"id": "s1", "cluster": "orders"}]
+    assert "used twice" in one_line_error(aurora_ops("simulate", "scale-up", "--world", write_world(tmp_path, world),
+                                                     "--input", "events/manual.json"))

@@ -127,3 +127,8 @@ def test_substitution_check_passes_here_and_catches_breakage():
 
     assert subprocess.run([sys.executable, "scripts/check_substitutions.py"]).returncode == 0
     assert subprocess.run([sys.executable, "scripts/check_substitutions.py", "--self-test"]).returncode == 0
+    broken = __import__("tempfile").NamedTemporaryFile("w", suffix=".yaml", delete=False)
+    broken.write("Resources: [\n")
+    broken.close()
+    assert subprocess.run([sys.executable, "scripts/check_substitutions.py", "--template", broken.name],
+                          capture_output=True).returncode == 2

@@ -57,7 +57,11 @@ def main(argv=None) -> int:
         return EXIT_USAGE
     # Handler output (logs, EMF metrics) goes to stderr with --json or --verbose;
     # the human-readable account stays readable without it.
-    report = simulate(args.workflow, world, execution_input, echo_handler_output=args.json or args.verbose)
+    try:
+        report = simulate(args.workflow, world, execution_input, echo_handler_output=args.json or args.verbose)
+    except WorldError as exc:
+        sys.stderr.write(f"aurora-ops: {exc}\n")
+        return EXIT_USAGE
     sys.stdout = real_stdout
     if args.json:
         print(json.dumps(report, indent=2))

@@ -26,7 +26,7 @@ from aurora_ops import aws as aurora_aws
 
 from . import patches
 from .template import Template
-from .world import load_world
+from .world import WorldError, load_world
 
 ROOT = Path(__file__).resolve().parents[2]
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
@@ -121,6 +121,10 @@ class Simulation:
         aurora_aws.client.cache_clear()
         try:
             self._build_world()
+        except ClientError as exc:  # the world asks for something AWS (moto) refuses
+            self.__exit__(None, None, None)
+            error = exc.response.get("Error", {})
+            raise WorldError(f"world: cannot be built: {error.get('Code')}: {error.get('Message')}") from None
         except BaseException:
             self.__exit__(None, None, None)
             raise

@@ -114,6 +114,10 @@ def _with_defaults(world: dict) -> dict:
         if ids.index(cluster_id) != index:
             raise WorldError(f"world.clusters[{index}].id: {cluster_id!r} is used twice")
     clusters = {c["id"]: c for c in world["clusters"]}
+    snapshot_ids = [(s.get("region", world["region"]), s["id"]) for s in world["snapshots"]]
+    for index, key in enumerate(snapshot_ids):
+        if snapshot_ids.index(key) != index:
+            raise WorldError(f"world.snapshots[{index}].id: {key[1]!r} is used twice in {key[0]}")
     for index, snapshot in enumerate(world["snapshots"]):
         of = clusters.get(snapshot["cluster"], {})
         if "engine" not in snapshot and not of:
