@@ -282,3 +282,39 @@ def test_operation_record_has_steps_and_audit(world, request_):
     updates = calls(report, "UpdateItem")
     assert all("expires_at" in c["params"]["UpdateExpression"] for c in updates)
     assert OPERATION_TAG in cluster(report, "orders-restored")["tags"]
+
+
+def test_the_same_request_written_differently_resumes_and_the_earlier_copy_is_removed(world, request_):
+    world["snapshots"][0].update(encrypted=True, kms_key="alias/orders")
+    world["kms_keys"].append({"alias": "alias/orders"})
+    minimal = {"source": {"cluster_id": "orders"},
+               "target": {"cluster_id": "orders-restored", "region": "us-west-2", "kms_key_id": "alias/orders-west",
+                          "instances": [{"instance_class": "db.r6g.large", "count": 2}]},
+               "options": {"delete_on_failure": False}}
+    spelled_out = copy.deepcopy(request_)
+    spelled_out["target"].update(region="us-west-2", kms_key_id="alias/orders-west", tags={})
+    spelled_out["options"]["delete_on_failure"] = False
+    world["faults"] = {"api_errors": [{"operation": "CreateDBInstance", "code": "InvalidParameterCombination"}]}
+    with Simulation(world) as simulation:
+        first = simulation.run("snapshot-restore", minimal)
+        second = simulation.run("snapshot-restore", spelled_out)
+    assert first["error"] == "InvalidParameterCombination"
+    assert second["status"] == "SUCCEEDED", second["cause"]
+    assert second["output"]["resumed"] is True
+    assert calls(second, "CopyDBClusterSnapshot") == [] and calls(second, "RestoreDBClusterFromSnapshot") == []
+    assert len(calls(second, "DeleteDBClusterSnapshot")) == 1  # the first run's temporary copy
+    assert {s["region"] for s in second["world"]["snapshots"]} == {"us-east-1"}
+
+
+def test_a_snapshot_arn_sets_the_source_region_and_so_the_default_target_region(world, request_):
+    world["snapshots"][0]["region"] = "us-west-2"
+    world["clusters"][0]["region"] = "us-west-2"
+    world["clusters"][0]["availability_zones"] = ["us-west-2a", "us-west-2b"]
+    world["clusters"][0]["instances"][0]["az"] = "us-west-2a"
+    request_["source"] = {"cluster_id": "orders",
+                          "snapshot": "arn:aws:rds:us-west-2:123456789012:cluster-snapshot:orders-manual-new"}
+    del request_["target"]["region"]
+    report = run(world, request_)
+    assert report["status"] == "SUCCEEDED", report["cause"]
+    assert report["output"]["region"] == "us-west-2"
+    assert calls(report, "CopyDBClusterSnapshot") == []

@@ -132,3 +132,12 @@ def test_substitution_check_passes_here_and_catches_breakage():
     broken.close()
     assert subprocess.run([sys.executable, "scripts/check_substitutions.py", "--template", broken.name],
                           capture_output=True).returncode == 2
+
+
+def test_the_slowest_bounded_restore_finishes_inside_the_state_machine_timeout():
+    from aurora_ops import restore as r
+
+    worst = (r.COPY_POLL_SECONDS * r.MAX_COPY_POLLS + r.CLUSTER_POLL_SECONDS * r.MAX_CLUSTER_POLLS
+             + r.INSTANCE_POLL_SECONDS * r.MAX_INSTANCE_POLLS + r.CLEANUP_POLL_SECONDS * r.MAX_CLEANUP_POLLS)
+    timeout = json.load(open("statemachines/snapshot_restore.asl.json"))["TimeoutSeconds"]
+    assert worst + 3600 < timeout, (worst, timeout)  # an hour for Lambda time and retries

@@ -10,7 +10,7 @@ from .errors import aws_error_class
 
 def create_first_available(
     candidates: list[dict], start: int, instance_id_for: Callable[[int], str],
-    create: Callable[[str, dict], None], owner: str,
+    create: Callable[[str, dict], None], owner: str, region: str | None = None,
 ) -> tuple[int | None, str | None, list[dict]]:
     """Try candidates[start:] in order until a create is accepted.
 
@@ -27,7 +27,7 @@ def create_first_available(
             attempts.append({**candidate, "result": "insufficient-capacity"})
             continue
         except aws_error_class("DBInstanceAlreadyExists"):
-            existing = rds.describe_instance(instance_id)
+            existing = rds.describe_instance(instance_id, region)
             if not existing or existing["tags"].get(CREATED_BY_TAG) != owner:
                 raise
         return index, instance_id, attempts

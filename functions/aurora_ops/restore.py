@@ -35,8 +35,15 @@ def prepare(raw_input: object, execution_name: str) -> dict:
     Reads only, except the operation record (not for a dry run)."""
     validate(raw_input, "snapshot_restore_input", InvalidInput, "input")
     source = {"snapshot": "latest", "restore_time": None, "region": _region(), **raw_input["source"]}
+    if source["snapshot"].startswith("arn:"):  # arn:aws:rds:REGION:ACCOUNT:cluster-snapshot:NAME
+        source["region"] = source["snapshot"].split(":")[3]
     target = {"region": source["region"], "kms_key_id": None, "db_subnet_group": None, "vpc_security_group_ids": [],
               "db_cluster_parameter_group": None, "tags": {}, **raw_input["target"]}
+    target["instances"] = [{"availability_zone": None, "count": 1, "promotion_tier": 1, **spec}
+                           for spec in target["instances"]]
+    # From the request with its defaults spelled out, before anything is resolved:
+    # the same request, however it is written, resumes the same operation.
+    op_id = operation_id(source, target)
     options = {"delete_on_failure": True, "manage_master_password": True, "dry_run": False,
                **raw_input.get("options", {})}
     if target["cluster_id"] == source["cluster_id"] and target["region"] == source["region"]:
@@ -45,7 +52,6 @@ def prepare(raw_input: object, execution_name: str) -> dict:
         _resolve_point_in_time(source, target)
     else:
         _resolve_snapshot(source)
-    op_id = operation_id(raw_input["source"], raw_input["target"])
     existing = rds.describe_cluster(target["cluster_id"], target["region"])
     if existing and existing["tags"].get(OPERATION_TAG) != op_id:
         raise TargetExists(f"target cluster {target['cluster_id']} already exists in {target['region']} "
@@ -72,6 +78,10 @@ def prepare(raw_input: object, execution_name: str) -> dict:
         return state
     if existing:
         state["next"] = "wait-cluster"
+        copy_id = _copy_id(state)
+        if cross_region and rds.describe_snapshot(copy_id, target["region"]):
+            state["copy"] = {"snapshot_id": copy_id, "created_by_us": False, "phase": "available", "polls": 0,
+                             "wait_seconds": 0}
     elif cross_region:
         state["next"] = "copy"
     else:
@@ -109,10 +119,7 @@ def _resolve_snapshot(source: dict) -> None:
         if snapshot is None:
             raise SnapshotNotFound(f"cluster {source['cluster_id']} has no available snapshot in {source['region']}")
     else:
-        region, name = source["region"], source["snapshot"]
-        if name.startswith("arn:"):  # arn:aws:rds:REGION:ACCOUNT:cluster-snapshot:NAME (NAME may hold ':')
-            region, name = name.split(":")[3], name.split(":cluster-snapshot:", 1)[-1]
-            source["region"] = region
+        region, name = source["region"], source["snapshot"].split(":cluster-snapshot:", 1)[-1]  # an id or an ARN
         snapshot = rds.describe_snapshot(name, region)
         if snapshot is None or snapshot["status"] != "available":
             raise SnapshotNotFound(f"snapshot {source['snapshot']} is not available in {region}"
@@ -128,7 +135,7 @@ def _tags(target: dict, execution_name: str, op_id: str) -> dict[str, str]:
 # ------------------------------------------------------------------ copy and restore
 def copy_snapshot(state: dict) -> dict:
     source, target = state["source"], state["target"]
-    copy_id = f"{target['cluster_id'][:40]}-aops-{state['operation_id'][:8]}-copy"
+    copy_id = _copy_id(state)
     try:
         rds.copy_snapshot(source_arn=source["snapshot_arn"], source_region=source["region"], target_id=copy_id,
                           kms_key_id=target["kms_key_id"], tags=state["context"]["tags"], region=target["region"])
@@ -140,6 +147,10 @@ def copy_snapshot(state: dict) -> dict:
                      "wait_seconds": COPY_POLL_SECONDS}
     operations.record(state["operation_id"], state["execution_name"], "copy_started", "running", {"copy": copy_id})
     return state
+
+
+def _copy_id(state: dict) -> str:
+    return f"{state['target']['cluster_id'][:40]}-aops-{state['operation_id'][:8]}-copy"
 
 
 def check_copy(state: dict) -> dict:
@@ -201,7 +212,8 @@ def check_cluster(state: dict) -> dict:
 def manage_password(state: dict) -> dict:
     """Hand the master password to Secrets Manager so the source's credentials don't carry over."""
     rds.manage_master_password(state["target"]["cluster_id"], state["target"]["region"])
-    state["cluster"].update(password_managed=True, phase="waiting", polls=0, wait_seconds=CLUSTER_POLL_SECONDS // 2)
+    # polls keep counting: the cluster gets MAX_CLUSTER_POLLS in all, before and after this change
+    state["cluster"].update(password_managed=True, phase="waiting", wait_seconds=CLUSTER_POLL_SECONDS // 2)
     operations.record(state["operation_id"], state["execution_name"], "password_managed", "running")
     return state
 
@@ -214,7 +226,7 @@ def _create_from(slot: dict, context: dict, start: int) -> dict:
             instance_id=new_id, cluster_id=context["cluster_id"], engine=context["engine"],
             instance_class=candidate["instance_class"], availability_zone=candidate["availability_zone"],
             promotion_tier=slot["promotion_tier"], tags=context["tags"], region=context["region"]),
-        context["execution_name"],
+        context["execution_name"], context["region"],
     )
     slot["attempts"] = slot.get("attempts", []) + attempts
     if index is None:
@@ -284,9 +296,9 @@ def _output(state: dict, instances: list[dict]) -> dict:
 
 def finalize(state: dict) -> dict:
     target = state["target"]
-    copy = state["copy"]
-    if copy and copy["created_by_us"] and rds.describe_snapshot(copy["snapshot_id"], target["region"]):
-        rds.delete_snapshot(copy["snapshot_id"], target["region"])  # the temporary cross-region copy
+    copy = state["copy"] and rds.describe_snapshot(state["copy"]["snapshot_id"], target["region"])
+    if copy and copy["tags"].get(OPERATION_TAG) == state["operation_id"]:
+        rds.delete_snapshot(copy["snapshot_id"], target["region"])  # the operation's temporary copy
     cluster = rds.describe_cluster(target["cluster_id"], target["region"])
     names = {s["instance_id"] for s in state["slots"]}
     instances = [
@@ -298,7 +310,9 @@ def finalize(state: dict) -> dict:
     output = _output(state, instances)
     output["resumed"] = state["resumed"]
     operations.record(state["operation_id"], state["execution_name"], "finished", "succeeded", output)
-    record_metrics(WORKFLOW, {"action": "restored"}, {"RestoreDurationSeconds": output["duration_seconds"]})
+    fallbacks = [a for slot in state["slots"] for a in slot.get("attempts", [])]
+    record_metrics(WORKFLOW, {"action": "restored", "attempts": fallbacks},
+                   {"RestoreDurationSeconds": output["duration_seconds"]})
     notify(WORKFLOW, {"action": "restored", "cluster_id": target["cluster_id"], "instance_id": None, **output})
     state["output"] = output
     return state
