@@ -37,20 +37,32 @@ def happy_path(polls_until_available: int) -> dict:
     return report
 
 
-def cold_start(report: dict, runs: int) -> list[tuple[str, float, float, float]]:
+CLIENT_SERVICES = {"rds", "dynamodb", "sns", "cloudwatch"}  # the boto3 clients the handlers create
+
+
+def _services(function: dict) -> set[str]:
+    """The clients a function's handler creates: the services of its IAM actions
+    (tests/test_template_security.py keeps those equal to the handler's calls)."""
+    services = set()
+    for policy in function["Properties"].get("Policies") or []:
+        for statement in policy.get("Statement", []) if isinstance(policy, dict) else []:
+            actions = statement.get("Action", [])
+            for action in actions if isinstance(actions, list) else [actions]:
+                services.add(action.split(":")[0])
+    return services & CLIENT_SERVICES
+
+
+def cold_start(runs: int) -> list[tuple[str, float, float, float]]:
     """Median wall time of a fresh process importing a handler and creating its
-    clients (the services its calls used in the happy path), next to a bare
-    boto3 + RDS client process, interleaved so both see the same machine."""
-    services: dict[str, set] = {}
-    for call in report["aws_calls"]:
-        services.setdefault(call["function"], set()).add(call["service"])
+    clients, next to a bare boto3 + RDS client process, interleaved so both see
+    the same machine."""
     template = Template(ROOT)
     env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "PYTHONPATH": str(ROOT / "functions"),
            "POWERTOOLS_TRACE_DISABLED": "true"}
     rows = []
     for logical_id, function in sorted(template.functions.items()):
         module, _ = function.handler.rsplit(".", 1)
-        clients = "".join(f"; aws.client({s!r})" for s in sorted(services.get(logical_id, {"rds"})))
+        clients = "".join(f"; aws.client({s!r})" for s in sorted(_services(template.resources[logical_id])))
         code = f"import {module}; from aurora_ops import aws{clients}"
         handler, bare = [], []
         for _ in range(runs):
@@ -188,10 +200,13 @@ def main() -> int:
     print("    calls before Create:", ", ".join(f"{c['service']}:{c['operation']}" for c in report["aws_calls"][:report["calls_before_create"]]))
 
     print(f"\ncold start: median of {args.runs} fresh processes each (import handler + create its clients)")
-    print(f"  {'function':36s} {'handler':>8s} {'bare':>8s} {'ratio':>6s}   (budget <= 1.15)")
-    for logical_id, handler, bare, ratio in cold_start(report, args.runs):
-        print(f"  {logical_id:36s} {handler * 1000:6.0f}ms {bare * 1000:6.0f}ms {ratio:6.3f}")
-        ok &= ratio <= 1.15
+    print(f"  {'function':38s} {'handler':>8s} {'bare':>8s} {'ratio':>6s}   (budget <= 1.15 for scale-up)")
+    for logical_id, handler, bare, ratio in cold_start(args.runs):
+        budgeted = logical_id.startswith("ScaleUp")  # the scale-up issue sets this budget
+        print(f"  {logical_id:38s} {handler * 1000:6.0f}ms {bare * 1000:6.0f}ms {ratio:6.3f}"
+              + ("" if budgeted else "   (no budget set)"))
+        if budgeted:
+            ok &= ratio <= 1.15
 
     ok &= bool(scale_down_cost())
     ok &= bool(restore_figures())
