@@ -45,6 +45,15 @@ def the_decision(report):
     return decision
 
 
+def run_intercepting(world, intercept):
+    """Run scale-down with `intercept(client, operation, params, call_through)` seeing every AWS call."""
+    with Simulation(world) as simulation:
+        original = simulation.api_call
+        simulation.api_call = lambda client, operation, params, call: intercept(
+            client, operation, params, lambda: original(client, operation, params, call))
+        return simulation.run("scale-down", {})
+
+
 def reader(world, instance_id):
     return next(i for i in world["clusters"][0]["instances"] if i["id"] == instance_id)
 
@@ -171,25 +180,23 @@ def test_never_the_last_reader_as_large_as_the_writer(world):
     ("failover", "became-writer"), ("untag", "no-longer-tagged"), ("gone", "instance-gone"),
 ])
 def test_changes_right_before_the_delete_stop_it(world, change, reason):
-    with Simulation(world) as simulation:
-        backend = simulation._rds_backend("us-east-1")
-        original = simulation.api_call
+    from moto.rds.models import rds_backends
 
-        def api_call(client, operation, params, call):
-            # The moment the lock is taken, the world changes under the workflow.
-            if operation == "PutItem" and params["Item"]["pk"]["S"].startswith("lock#"):
-                db = backend.databases[ADDED_IN_B]
-                if change == "failover":
-                    backend.databases["orders-1"].is_cluster_writer = False
-                    db.is_cluster_writer = True
-                elif change == "untag":
-                    db.tags = []
-                else:
-                    del backend.databases[ADDED_IN_B]
-            return original(client, operation, params, call)
+    def intercept(client, operation, params, call_through):
+        # The moment the lock is taken, the world changes under the workflow.
+        if operation == "PutItem" and params["Item"]["pk"]["S"].startswith("lock#"):
+            backend = rds_backends["123456789012"]["us-east-1"]
+            db = backend.databases[ADDED_IN_B]
+            if change == "failover":
+                backend.databases["orders-1"].is_cluster_writer = False
+                db.is_cluster_writer = True
+            elif change == "untag":
+                db.tags = []
+            else:
+                del backend.databases[ADDED_IN_B]
+        return call_through()
 
-        simulation.api_call = api_call
-        report = simulation.run("scale-down", {})
+    report = run_intercepting(world, intercept)
     assert (the_decision(report)["action"], the_decision(report)["reason"]) == ("none", reason)
     assert calls(report, "DeleteDBInstance") == []
     assert report["world"]["locks"] == []
@@ -268,21 +275,18 @@ def test_a_retry_after_the_delete_does_not_remove_a_second_reader(world):
     world["clusters"][0]["instances"].append(
         {"id": "orders-aops-0000aaaa-3", "class": "db.r6g.large", "az": "us-east-1b", "cpu": 5,
          "created": "2026-11-24T09:00:00Z", "tags": TAG})
-    # The first evaluation throttles right after its delete; the state machine retries it.
-    with Simulation(world) as simulation:
-        original = simulation.api_call
-        state = {"deletes": 0}
+    deletes = []
 
-        def api_call(client, operation, params, call):
-            result = original(client, operation, params, call)
-            if operation == "DeleteDBInstance" and state["deletes"] == 0:
-                state["deletes"] += 1
-                raise client.exceptions.from_code("Throttling")(
-                    {"Error": {"Code": "Throttling", "Message": "after the delete"}}, operation)
-            return result
+    def intercept(client, operation, params, call_through):
+        # The first evaluation throttles right after its delete; the state machine retries it.
+        result = call_through()
+        if operation == "DeleteDBInstance" and not deletes:
+            deletes.append(params["DBInstanceIdentifier"])
+            raise client.exceptions.from_code("Throttling")(
+                {"Error": {"Code": "Throttling", "Message": "after the delete"}}, operation)
+        return result
 
-        simulation.api_call = api_call
-        report = simulation.run("scale-down", {})
+    report = run_intercepting(world, intercept)
     assert report["states"].count("EvaluateCluster") == 1
     assert len(calls(report, "DeleteDBInstance")) == 1
     assert the_decision(report)["action"] == "deleted"

@@ -425,9 +425,11 @@ class Simulation:
         if service == "rds" and operation == "DescribeDBInstances":
             self._advance_instance_statuses(region, params)
         if service == "rds" and operation == "DescribeDBClusters":
-            self._advance_cluster_statuses(region, params)
+            self._advance(self.tracked_clusters, region, params.get("DBClusterIdentifier"),
+                          self._rds_backend(region).clusters, "creating")
         if service == "rds" and operation == "DescribeDBClusterSnapshots":
-            self._advance_snapshot_statuses(region, params)
+            self._advance(self.tracked_snapshots, region, params.get("DBClusterSnapshotIdentifier"),
+                          self._rds_backend(region).cluster_snapshots, "copying")
         if service == "rds" and operation == "CopyDBClusterSnapshot" and \
                 params["SourceDBClusterSnapshotIdentifier"].split(":")[3:4] not in ([], [region]):
             result = self._copy_across_regions(client, region, params, original)
@@ -511,19 +513,19 @@ class Simulation:
                 del backend.cluster_snapshots[snapshot_id]
         self.tracked_clusters[(region, cluster_id)] = {"polls": 0, "final": final}
 
-    def _advance_cluster_statuses(self, region: str, params: dict) -> None:
-        backend = self._rds_backend(region)
-        for (where, cluster_id), script in list(self.tracked_clusters.items()):
-            if where != region or params.get("DBClusterIdentifier") not in (None, cluster_id) \
-                    or cluster_id not in backend.clusters:
+    def _advance(self, scripts: dict, region: str, wanted: str | None, live: dict, pending: str) -> None:
+        """One describe of the tracked resources in `live` (moto's dict) that it returns:
+        `pending` for polls_until_available describes, then the script's final status."""
+        for (where, resource_id), script in list(scripts.items()):
+            if where != region or wanted not in (None, resource_id) or resource_id not in live:
                 continue
             script["polls"] += 1
-            # (moto's own "creating" turns "available" after one read: set it on every poll)
+            # set on every poll: moto's own "creating" turns "available" after one read
             if script["polls"] <= self.timing["polls_until_available"]:
-                backend.clusters[cluster_id].status = "creating"
+                live[resource_id].status = pending
             else:
-                backend.clusters[cluster_id].status = script["final"]
-                del self.tracked_clusters[(where, cluster_id)]
+                live[resource_id].status = script["final"]
+                del scripts[(where, resource_id)]
 
     def _restorable_window(self, region: str, result: dict) -> None:
         """moto reports `now` as the latest restorable time; the world says otherwise."""
@@ -559,18 +561,7 @@ class Simulation:
 
     def _copied(self, region: str, snapshot_id: str) -> None:
         self._rds_backend(region).cluster_snapshots[snapshot_id].status = "copying"
-        self.tracked_snapshots[(region, snapshot_id)] = {"polls": 0}
-
-    def _advance_snapshot_statuses(self, region: str, params: dict) -> None:
-        backend = self._rds_backend(region)
-        for (where, snapshot_id), script in list(self.tracked_snapshots.items()):
-            if where != region or params.get("DBClusterSnapshotIdentifier") not in (None, snapshot_id) \
-                    or snapshot_id not in backend.cluster_snapshots:
-                continue
-            script["polls"] += 1
-            if script["polls"] > self.timing["polls_until_available"]:
-                backend.cluster_snapshots[snapshot_id].status = "available"
-                del self.tracked_snapshots[(where, snapshot_id)]
+        self.tracked_snapshots[(region, snapshot_id)] = {"polls": 0, "final": "available"}
 
     def _deleted(self, region: str, db) -> None:
         """moto deletes at once; keep the instance in `deleting` for polls_until_deleted describes."""
