@@ -1,6 +1,16 @@
 """Named exceptions. Lambda reports the class name as the error type, so
 Step Functions Retry/Catch rules and the execution's error match these names."""
 
+import json
+
+
+def caught_error_message(cause: str | None) -> str | None:
+    """A caught Lambda error's Cause is the runtime's JSON error payload: its message."""
+    try:
+        return json.loads(cause)["errorMessage"]
+    except (TypeError, ValueError, KeyError):
+        return cause
+
 
 class AuroraOpsError(Exception):
     """Base class of every error a handler raises on purpose."""

@@ -93,11 +93,14 @@ def release(cluster_id: str, owner: str) -> None:
             raise
 
 
+def _item(pk: str) -> dict | None:
+    return client("dynamodb").get_item(TableName=_table(), Key={"pk": {"S": pk}}, ConsistentRead=True).get("Item")
+
+
 @translate_errors
 def holder(cluster_id: str) -> str | None:
     """Who holds the cluster's lock now (a read: for dry runs, which write nothing)."""
-    item = client("dynamodb").get_item(TableName=_table(), Key={"pk": {"S": f"lock#{cluster_id}"}},
-                                       ConsistentRead=True).get("Item")
+    item = _item(f"lock#{cluster_id}")
     if not item or int(item["expires_at"]["N"]) < int(clock.now().timestamp()):
         return None
     return item["owner"]["S"]
@@ -109,8 +112,7 @@ HISTORY_TTL_SECONDS = 7 * 24 * 3600  # longer than any cooldown
 @translate_errors
 def last_removal(cluster_id: str) -> dict | None:
     """The latest removal this system made in the cluster: {at, instance_id, owner}."""
-    item = client("dynamodb").get_item(TableName=_table(), Key={"pk": {"S": f"removed#{cluster_id}"}},
-                                       ConsistentRead=True).get("Item")
+    item = _item(f"removed#{cluster_id}")
     if not item:
         return None
     return {"at": clock.parse(item["at"]["S"]), "instance_id": item["instance_id"]["S"], "owner": item["owner"]["S"]}

@@ -9,7 +9,7 @@ import os
 from . import CREATED_BY_TAG, OPERATION_TAG, clock, operations, rds
 from .capacity import create_first_available
 from .errors import (CopyFailed, InvalidInput, NoCapacityAvailable, OwnershipViolation, RestoreFailed,
-                     RestoreTimeout, SnapshotNotFound, TargetExists, aws_error_class)
+                     RestoreTimeout, SnapshotNotFound, TargetExists, aws_error_class, caught_error_message)
 from .planning import CREATE_FAILED
 from .policy import deployed_policies
 from .reporting import notify, record_metrics
@@ -323,7 +323,7 @@ def cleanup(state: dict) -> dict:
     (instances, then the cluster, then the temporary copy) and nothing else.
     Called again after a wait while deleted instances are still going away."""
     error = state["error"]
-    message = _error_message(error.get("Cause"))
+    message = caught_error_message(error.get("Cause")) or ""
     progress = state.setdefault("cleanup", {"polls": 0, "deleted": [], "done": False})
     progress["wait_seconds"] = CLEANUP_POLL_SECONDS
     target, me = state["target"], state["execution_name"]
@@ -360,10 +360,3 @@ def cleanup(state: dict) -> dict:
     progress["done"] = True
     state["failure"] = {"error": error.get("Error") or "RestoreFailed", "cause": json.dumps(cause)}
     return state
-
-
-def _error_message(cause: str | None) -> str:
-    try:
-        return json.loads(cause)["errorMessage"]
-    except (TypeError, ValueError, KeyError):
-        return cause or ""

@@ -8,7 +8,7 @@ import os
 from datetime import timedelta
 
 from . import CREATED_BY_TAG, clock, cloudwatch, lock, rds
-from .errors import InvalidInput
+from .errors import InvalidInput, caught_error_message
 from .policy import deployed_policies
 from .removal import choose_reader_to_remove, in_cooldown, load_verdict
 from .reporting import notify, record_metrics
@@ -136,9 +136,6 @@ def _from_caught_error(d: dict) -> dict:
     """A Map iteration that failed arrives as {cluster_id, error: {Error, Cause}}."""
     if isinstance(d.get("error"), dict):
         caught = d["error"]
-        try:
-            message = json.loads(caught.get("Cause") or "")["errorMessage"]
-        except (ValueError, KeyError, TypeError):
-            message = caught.get("Cause")
-        return decision(d["cluster_id"], "none", "error", error=caught.get("Error"), message=message)
+        return decision(d["cluster_id"], "none", "error", error=caught.get("Error"),
+                        message=caught_error_message(caught.get("Cause")))
     return d

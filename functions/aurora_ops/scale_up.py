@@ -7,7 +7,7 @@ import json
 
 from . import CREATED_BY_TAG, clock, lock, rds
 from .capacity import create_first_available
-from .errors import OwnershipViolation, ReaderDeletionTimeout
+from .errors import OwnershipViolation, ReaderDeletionTimeout, caught_error_message
 from .outcome import make_outcome
 from .reporting import notify, record_metrics
 from .planning import CREATE_FAILED, plan_candidates, reader_identifier, serving_readers
@@ -218,7 +218,7 @@ def _final_outcome(state: dict) -> dict:
         error = state["error"]
         return make_outcome(action="failed", reason="error", cluster_id=cluster_id, attempts=attempts,
                             instance_id=(state.get("current") or {}).get("instance_id"),
-                            error=error.get("Error"), message=_error_message(error.get("Cause")))
+                            error=error.get("Error"), message=caught_error_message(error.get("Cause")))
     if state.get("failure"):
         return make_outcome(action="failed", reason="no-capacity", cluster_id=cluster_id, attempts=attempts,
                             plan=state["plan"], error=state["failure"]["error"], message=state["failure"]["message"])
@@ -228,11 +228,3 @@ def _final_outcome(state: dict) -> dict:
     return make_outcome(action="created", reason=state["request"]["reason"], cluster_id=cluster_id,
                         instance_id=current["instance_id"], instance_class=current["instance_class"],
                         availability_zone=current["availability_zone"], attempts=attempts)
-
-
-def _error_message(cause: str | None) -> str | None:
-    """A Lambda error's Cause is its JSON error payload; keep the message."""
-    try:
-        return json.loads(cause)["errorMessage"]
-    except (TypeError, ValueError, KeyError):
-        return cause
