@@ -102,7 +102,7 @@ lint-substitutions: $(VENV)/.stamp
 	$(PY) scripts/check_substitutions.py --template $(TEMPLATE) --asl-glob 'statemachines/*.asl.json'
 
 # checkov reads the SAM template as is (AWS::Serverless::* included; it does
-# not expand a function's Policies into its role: tests/test_template_security.py
+# not expand a function's Policies into its role: tests/template/test_template_security.py
 # checks those). Zero failed checks; every finding left is suppressed inline in
 # template.yaml (Metadata: checkov: skip) with its reason. A scan that found
 # nothing to check would also report zero failures, so require passed checks.

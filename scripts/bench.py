@@ -42,7 +42,7 @@ CLIENT_SERVICES = {"rds", "dynamodb", "sns", "cloudwatch"}  # the boto3 clients 
 
 def _services(function: dict) -> set[str]:
     """The clients a function's handler creates: the services of its IAM actions
-    (tests/test_template_security.py keeps those equal to the handler's calls)."""
+    (tests/template/test_template_security.py keeps those equal to the handler's calls)."""
     services = set()
     for policy in function["Properties"].get("Policies") or []:
         for statement in policy.get("Statement", []) if isinstance(policy, dict) else []:
@@ -63,7 +63,7 @@ def cold_start(runs: int) -> list[tuple[str, float, float, float]]:
     for logical_id, function in sorted(template.functions.items()):
         module, _ = function.handler.rsplit(".", 1)
         clients = "".join(f"; aws.client({s!r})" for s in sorted(_services(template.resources[logical_id])))
-        code = f"import {module}; from aurora_ops import aws{clients}"
+        code = f"import {module}; from aurora_ops.aws import clients as aws{clients}"
         handler, bare = [], []
         for _ in range(runs):
             for sample, snippet in ((handler, code), (bare, BARE)):

@@ -43,7 +43,7 @@ def main(argv=None) -> int:
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     if not args.verbose:  # moto's interpreter logs expected ASL errors (caught ones included)
         logging.getLogger("moto").setLevel(logging.CRITICAL)
-    from .simulation import UnknownWorkflow, asl_file, simulate
+    from .engine import UnknownWorkflow, asl_file, simulate
     from .world import WorldError, load_world
 
     real_stdout = sys.stdout

@@ -1,6 +1,6 @@
 """Every patch the simulator makes to moto and botocore, in one place.
 
-tests/test_moto_patches.py fails loudly when a moto upgrade moves any of these
+tests/sim/test_moto_patches.py fails loudly when a moto upgrade moves any of these
 targets. The patches route to whichever Simulation is active; with none
 active they behave exactly like the originals."""
 

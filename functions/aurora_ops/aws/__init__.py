@@ -1,0 +1,1 @@
+"""Thin AWS adapters: AWS shapes in, plain dicts and named errors out."""

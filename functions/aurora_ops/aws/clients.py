@@ -1,0 +1,41 @@
+"""Thin AWS adapter plumbing: one cached client per (service, region) and the
+translation of AWS errors into named exceptions."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from ..core.errors import aws_error
+
+# Throttling gets a couple of quick SDK retries; what is left is raised as
+# AwsThrottled and retried with backoff by the state machine, where it is visible.
+_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=30)
+
+
+@functools.cache
+def client(service: str, region: str | None = None) -> Any:
+    return boto3.client(service, region_name=region, config=_CONFIG)
+
+
+def error_code(exc: ClientError) -> str:
+    return exc.response.get("Error", {}).get("Code", "Unknown")
+
+
+def translate_errors(fn: Callable) -> Callable:
+    """Re-raise botocore ClientErrors as named exceptions (see errors.aws_error)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ClientError as exc:
+            message = exc.response.get("Error", {}).get("Message", str(exc))
+            raise aws_error(error_code(exc), message) from exc
+
+    return wrapper

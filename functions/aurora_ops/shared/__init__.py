@@ -1,0 +1,1 @@
+"""Steps more than one workflow uses; no workflow's wing is imported from here."""

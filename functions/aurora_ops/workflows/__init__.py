@@ -1,0 +1,1 @@
+"""One wing per state machine; a wing never imports another wing."""

@@ -1,0 +1,57 @@
+"""Scale-down decisions: is reader load low, and which reader may go (pure)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+
+from ...core import clock
+from ...core.instances import AUTOSCALING_PREFIX, serving_readers, size_rank
+from ...core.tags import CREATED_BY_TAG
+
+
+def load_verdict(series: dict[str, list[float]], expected_points: int, threshold: float) -> str | None:
+    """None when every reader has every datapoint of the window and each is
+    below the threshold; otherwise the reason for doing nothing."""
+    if any(value >= threshold for values in series.values() for value in values):
+        return "load-not-low"
+    if not series or any(len(values) < expected_points for values in series.values()):
+        return "insufficient-data"
+    return None
+
+
+def in_cooldown(instances: list[dict], last_removed_at: datetime | None, now: datetime, minutes: int) -> bool:
+    """A reader this system created, or removed, less than `minutes` ago."""
+    horizon = now - timedelta(minutes=minutes)
+    created = [clock.parse(i["created"]) for i in instances if CREATED_BY_TAG in i["tags"] and i["created"]]
+    return any(moment > horizon for moment in created) or bool(last_removed_at and last_removed_at > horizon)
+
+
+def choose_reader_to_remove(instances: list[dict], min_readers: int) -> tuple[dict | None, str, str | None]:
+    """(reader, reason, detail). The reader is None when no reader may be removed.
+
+    Only readers this system created are candidates; every reader counts for
+    min_readers and AZ coverage; the last reader at least the writer's size
+    (the safe failover target) stays. Preferred: the AZ with the most readers,
+    then the newest instance."""
+    writer = next(i for i in instances if i["writer"])
+    readers = serving_readers(instances)
+    candidates = [
+        r for r in readers
+        if CREATED_BY_TAG in r["tags"] and r["status"] == "available"
+        and not r["instance_id"].startswith(AUTOSCALING_PREFIX)
+    ]
+    if not candidates:
+        return None, "no-candidate", "no available reader carries the aurora-ops:created-by tag"
+    if len(readers) - 1 < min_readers:
+        return None, "min-readers", f"{len(readers)} readers, min_readers is {min_readers}"
+    per_az = Counter(r["availability_zone"] for r in readers)
+    failover_targets = [r for r in readers if size_rank(r["instance_class"]) >= size_rank(writer["instance_class"])]
+    allowed = [c for c in candidates if per_az[c["availability_zone"]] >= 2]
+    if not allowed:
+        return None, "last-in-az", "every candidate is the last reader in its AZ"
+    allowed = [c for c in allowed if not (c in failover_targets and len(failover_targets) == 1)]
+    if not allowed:
+        return None, "failover-target", "the only candidate is the last reader at least the writer's size"
+    allowed.sort(key=lambda c: (per_az[c["availability_zone"]], c["created"] or ""), reverse=True)
+    return allowed[0], "load-low", None

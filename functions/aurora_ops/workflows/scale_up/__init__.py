@@ -1,0 +1,1 @@
+"""The scale-up wing: statemachines/scale_up.asl.json runs these handlers."""

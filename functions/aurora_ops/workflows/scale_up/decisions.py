@@ -1,0 +1,46 @@
+"""Scale-up decisions (pure): what was asked, and the ordered candidates."""
+
+from __future__ import annotations
+
+from ...core.errors import InvalidInput
+from ...core.instances import size_rank
+from ...core.policy import ClusterPolicy
+from ...core.triggers import is_event, request_from_event
+from ...core.validation import validate
+
+INPUT_SCHEMA = (__package__, "input")
+
+
+def parse_request(document: object) -> dict:
+    """Normalise the direct form or an EventBridge event to a request:
+    {cluster_id | instance_id, reason, dry_run, event_id, trigger, ignore}."""
+    if is_event(document):
+        return request_from_event(document)
+    validate(document, INPUT_SCHEMA, InvalidInput, "input")
+    return {
+        "cluster_id": document["cluster_id"],
+        "instance_id": None,
+        "reason": document.get("reason", "manual"),
+        "dry_run": document.get("dry_run", False),
+        "event_id": None,
+        "trigger": "manual",
+        "ignore": None,
+    }
+
+
+def plan_candidates(
+    policy: ClusterPolicy, writer_class: str, cluster_azs: list[str], readers: list[dict]
+) -> list[dict]:
+    """(class, AZ) pairs in the order they are tried; see the policy document's rules."""
+    classes = list(policy.instance_classes or (writer_class,))
+    if not policy.allow_smaller_than_writer:
+        classes = [c for c in classes if size_rank(c) >= size_rank(writer_class)]
+    wanted = policy.availability_zones or tuple(cluster_azs)
+    azs = [az for az in wanted if az in cluster_azs]
+    per_az = {az: sum(1 for r in readers if r["availability_zone"] == az) for az in azs}
+    azs.sort(key=per_az.__getitem__)  # stable: ties keep the policy's order
+    if policy.strategy == "az-priority":
+        pairs = [(c, az) for az in azs for c in classes]
+    else:
+        pairs = [(c, az) for c in classes for az in azs]
+    return [{"instance_class": c, "availability_zone": az} for c, az in pairs]

@@ -1,0 +1,1 @@
+"""The snapshot-restore wing: statemachines/snapshot_restore.asl.json runs these handlers."""

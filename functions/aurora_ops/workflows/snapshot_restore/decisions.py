@@ -1,0 +1,57 @@
+"""Snapshot-restore decisions (pure): which snapshot, which instances, where."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from ...core.policy import ClusterPolicy
+
+
+def latest_snapshot(snapshots: list[dict]) -> dict | None:
+    """The newest `available` snapshot by creation time, never by list position."""
+    available = [s for s in snapshots if s["status"] == "available" and s["created"]]
+    return max(available, key=lambda s: (s["created"], s["snapshot_id"]), default=None)
+
+
+def operation_id(source: dict, target: dict) -> str:
+    """Stable for the same request, so a re-run finds (and resumes) its own work."""
+    canonical = json.dumps({"source": source, "target": target}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def instance_slots(target_cluster_id: str, specs: list[dict]) -> list[dict]:
+    """One slot per instance to create, in order; the first is the writer."""
+    slots = []
+    for spec in specs:
+        for _ in range(spec.get("count", 1)):
+            number = len(slots) + 1
+            slots.append({
+                "number": number,
+                "name": f"{target_cluster_id[:56]}-{number}",
+                "instance_class": spec["instance_class"],
+                "availability_zone": spec.get("availability_zone"),
+                "promotion_tier": spec.get("promotion_tier", 1),
+                "role": "writer" if number == 1 else "reader",
+            })
+    return slots
+
+
+def slot_instance_id(slot: dict, candidate_index: int) -> str:
+    """The first try keeps the plain name; capacity fallbacks get a suffix."""
+    return slot["name"] if candidate_index == 0 else f"{slot['name']}-{candidate_index + 1}"
+
+
+def restore_candidates(slot: dict, cluster_azs: list[str], instances: list[dict], policy: ClusterPolicy | None) -> list[dict]:
+    """The requested class and AZ first, then the other AZs of the subnet group
+    (fewest instances first), then the policy's classes if the cluster has one:
+    the same fallback scale-up uses."""
+    classes = [slot["instance_class"]]
+    if policy and policy.instance_classes:
+        classes += [c for c in policy.instance_classes if c not in classes]
+    per_az = {az: sum(1 for i in instances if i["availability_zone"] == az) for az in cluster_azs}
+    azs = sorted(cluster_azs, key=per_az.__getitem__)
+    if slot["availability_zone"] in azs:
+        azs.remove(slot["availability_zone"])
+        azs.insert(0, slot["availability_zone"])
+    return [{"instance_class": c, "availability_zone": az} for c in classes for az in azs]

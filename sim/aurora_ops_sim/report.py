@@ -1,0 +1,54 @@
+"""The report of one execution (the contract's fields, then extensions) and the
+EMF metrics the handlers printed."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+def execution_report(*, workflow: str, name: str, described: dict, events: list[dict], invocations: int,
+                     aws_calls: list[dict], world: dict, simulated_seconds: float, metrics: list[dict]) -> dict:
+    """`described` is DescribeExecution's answer, `events` the execution history."""
+    states = [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")]
+    scheduled = sum(1 for e in events if e["type"] == "TaskScheduled")
+    task_entries = sum(1 for e in events if e["type"] == "TaskStateEntered")
+    output = described.get("output")
+    return {
+        "workflow": workflow,
+        "status": described["status"],
+        "error": described.get("error"),
+        "cause": described.get("cause"),
+        "output": json.loads(output) if output else None,
+        "states": states,
+        # a retried task is billed again: one more transition per extra scheduling
+        "transitions": len(states) + (scheduled - task_entries),
+        "lambda_invocations": invocations,
+        "aws_calls": aws_calls,
+        "world": world,
+        # extensions
+        "execution_name": name,
+        "simulated_seconds": simulated_seconds,
+        "metrics": metrics,
+    }
+
+
+def emf_metrics(text: str, execution: str | None, echo: bool) -> list[dict]:
+    """The CloudWatch embedded-metric-format records in a handler's stdout, one
+    entry per metric; every line is echoed to stderr when `echo` (the report owns stdout)."""
+    metrics = []
+    for line in text.splitlines():
+        if echo:
+            sys.stderr.write(line + "\n")
+        try:
+            blob = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(blob, dict) and "_aws" in blob:
+            for directive in blob["_aws"]["CloudWatchMetrics"]:
+                dimensions = {d: blob[d] for group in directive["Dimensions"] for d in group}
+                for metric in directive["Metrics"]:
+                    metrics.append({"execution": execution, "namespace": directive["Namespace"],
+                                    "name": metric["Name"], "unit": metric.get("Unit"),
+                                    "value": blob[metric["Name"]], "dimensions": dimensions})
+    return metrics

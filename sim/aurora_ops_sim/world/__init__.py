@@ -1,0 +1,7 @@
+"""The simulated world: the world file (load), the moto account built from it
+(build), what real RDS does that moto doesn't (rds_model), and the world as it
+is after a run, in the world format (dump)."""
+
+from .load import WorldError, load_world
+
+__all__ = ["WorldError", "load_world"]

@@ -1,0 +1,153 @@
+"""Building a world in moto: the stack's table and topic, KMS keys, clusters with
+their instances, snapshots and CPU datapoints, as the world file says."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import boto3
+
+from aurora_ops.core import clock
+
+from .backends import rds_backend
+
+STATE_TABLE = "aurora-ops-state"
+
+# Optional world instance fields (extensions) -> CreateDBInstance parameters.
+_INSTANCE_SETTINGS = {
+    "monitoring_interval": "MonitoringInterval",
+    "monitoring_role_arn": "MonitoringRoleArn",
+    "performance_insights": "EnablePerformanceInsights",
+    "ca_certificate": "CACertificateIdentifier",
+}
+
+
+@dataclass(frozen=True)
+class BuiltWorld:
+    """What the simulated stack needs to know of the account it was built in."""
+
+    role_arn: str  # for the state machines and functions moto creates
+    topic_arn: str  # the stack's notification topic
+
+
+def build_world(world: dict) -> BuiltWorld:
+    """Create everything the world lists, in the order AWS would need it."""
+    builder = _Builder(world)
+    return builder.build()
+
+
+class _Builder:
+    def __init__(self, world: dict):
+        self.world = world
+        self.account = world["account_id"]
+        self.region = world["region"]
+        self.now = clock.parse(world["now"])
+
+    def _client(self, service: str, region: str | None = None):
+        return boto3.client(service, region_name=region or self.region)
+
+    def build(self) -> BuiltWorld:
+        iam = self._client("iam")
+        role = iam.create_role(RoleName="aurora-ops-simulated", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        dynamodb = self._client("dynamodb")
+        dynamodb.create_table(
+            TableName=STATE_TABLE, BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        )
+        for held in self.world["locks"]:
+            expires = clock.parse(held["expires_at"]) if "expires_at" in held else self.now + timedelta(hours=1)
+            dynamodb.put_item(TableName=STATE_TABLE, Item={
+                "pk": {"S": f"lock#{held['cluster']}"}, "owner": {"S": held["owner"]},
+                "workflow": {"S": held.get("workflow", "scale-up")},
+                "expires_at": {"N": str(int(expires.timestamp()))},
+            })
+        topic = self._client("sns").create_topic(Name="aurora-ops-notifications")["TopicArn"]
+        for key in self.world["kms_keys"]:
+            kms = self._client("kms", key["region"])
+            kms.create_alias(AliasName=key["alias"], TargetKeyId=kms.create_key()["KeyMetadata"]["KeyId"])
+        for cluster in self.world["clusters"]:
+            self._cluster(cluster)
+        for region in {c["region"] for c in self.world["clusters"]}:  # moto adds automated snapshots of its own
+            rds_backend(self.account, region).cluster_snapshots.clear()
+        for snapshot in self.world["snapshots"]:
+            self._snapshot(snapshot)
+        self._publish_cpu()
+        return BuiltWorld(role_arn=role, topic_arn=topic)
+
+    def _cluster(self, cluster: dict) -> None:
+        rds = self._client("rds", cluster["region"])
+        rds.create_db_cluster(
+            DBClusterIdentifier=cluster["id"], Engine=cluster["engine"], EngineVersion=cluster["engine_version"],
+            MasterUsername="simulated", MasterUserPassword="simulated-password",
+            AvailabilityZones=cluster["availability_zones"],
+            Tags=[{"Key": k, "Value": v} for k, v in cluster["tags"].items()],
+        )
+        backend = rds_backend(self.account, cluster["region"])
+        backend.clusters[cluster["id"]].status = cluster["status"]
+        family = f"{cluster['engine']}{cluster['engine_version'].split('.')[0]}"
+        if cluster["engine"] == "aurora-mysql":
+            family = "aurora-mysql8.0"
+        for instance in sorted(cluster["instances"], key=lambda i: not i["writer"]):
+            group = instance["parameter_group"]
+            if group != "default" and group not in backend.db_parameter_groups:
+                rds.create_db_parameter_group(DBParameterGroupName=group, DBParameterGroupFamily=family,
+                                              Description="simulated")
+            rds.create_db_instance(
+                DBInstanceIdentifier=instance["id"], DBInstanceClass=instance["class"], Engine=cluster["engine"],
+                DBClusterIdentifier=cluster["id"], AvailabilityZone=instance["az"],
+                PromotionTier=instance["promotion_tier"],
+                **({"DBParameterGroupName": group} if group != "default" else {}),
+                **{key: instance[field] for field, key in _INSTANCE_SETTINGS.items() if field in instance},
+                Tags=[{"Key": k, "Value": v} for k, v in instance["tags"].items()],
+            )
+            db = backend.databases[instance["id"]]
+            db.status = instance["status"]
+            db.instance_create_time = instance["created"]
+            db.is_cluster_writer = instance["writer"]
+            db.performance_insights_enabled = instance.get("performance_insights", False)  # moto ignores it
+
+    def _snapshot(self, snapshot: dict) -> None:
+        """A cluster snapshot; its cluster may be gone (a stand-in is made and removed)."""
+        region = snapshot["region"]
+        backend = rds_backend(self.account, region)
+        rds = self._client("rds", region)
+        stand_in = snapshot["cluster"] not in backend.clusters
+        if stand_in:
+            rds.create_db_cluster(DBClusterIdentifier=snapshot["cluster"], Engine=snapshot["engine"],
+                                  EngineVersion=snapshot["engine_version"], MasterUsername="simulated",
+                                  MasterUserPassword="simulated-password")
+        rds.create_db_cluster_snapshot(DBClusterIdentifier=snapshot["cluster"],
+                                       DBClusterSnapshotIdentifier=snapshot["id"])
+        made = backend.cluster_snapshots[snapshot["id"]]
+        made.snapshot_type = snapshot["type"]
+        made.status = snapshot["status"]
+        made.created = clock.parse(snapshot["created"])
+        made.engine, made.engine_version = snapshot["engine"], snapshot["engine_version"]
+        made.encrypted = made.storage_encrypted = snapshot["encrypted"]
+        if snapshot.get("kms_key"):
+            made.kms_key_id = snapshot["kms_key"]
+        if stand_in:
+            del backend.clusters[snapshot["cluster"]]
+
+    def _publish_cpu(self) -> None:
+        """Per-minute CPUUtilization datapoints for every instance with `cpu`:
+        a list ends at `now`; a constant covers the longest lookback and more."""
+        minutes = max([p.get("scale_down", {}).get("lookback_minutes", 5) for p in self.world["policies"].values()]
+                      + [5]) + 60
+        for cluster in self.world["clusters"]:
+            cloudwatch = self._client("cloudwatch", cluster["region"])
+            for instance in cluster["instances"]:
+                if "cpu" not in instance:
+                    continue
+                cpu = instance["cpu"]
+                values = cpu if isinstance(cpu, list) else [cpu] * minutes
+                data = [{
+                    "MetricName": "CPUUtilization",
+                    "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": instance["id"]}],
+                    "Timestamp": self.now - timedelta(minutes=len(values) - 1 - index),
+                    "Value": float(value), "Unit": "Percent",
+                } for index, value in enumerate(values)]
+                for start in range(0, len(data), 500):
+                    cloudwatch.put_metric_data(Namespace="AWS/RDS", MetricData=data[start:start + 500])

@@ -1,0 +1,80 @@
+"""The world as it is now, in the world format: what a report's `world` holds
+(clusters, instances and snapshots a workflow made included, locks, operations)."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timedelta
+
+import boto3
+
+from aurora_ops.core import clock
+
+from .backends import rds_backend, rds_regions
+from .build import STATE_TABLE
+
+
+def dump_world(world: dict, now: datetime, faults: dict) -> dict:
+    """`world` as loaded, brought up to date from moto; `faults` as they stand (counted down)."""
+    account = world["account_id"]
+    dumped = copy.deepcopy(world)
+    dumped["now"] = clock.iso(now)
+    dumped["faults"] = copy.deepcopy(faults)
+    cpu = {i["id"]: i["cpu"] for c in world["clusters"] for i in c["instances"] if "cpu" in i}
+    regions = sorted({world["region"]} | {c["region"] for c in world["clusters"]}
+                     | {s["region"] for s in world["snapshots"]} | rds_regions(account))
+    listed = {(c["region"], c["id"]): c for c in dumped["clusters"]}
+    for region in regions:
+        for cluster_id, live in rds_backend(account, region).clusters.items():
+            if (region, cluster_id) not in listed:
+                listed[(region, cluster_id)] = {
+                    "id": cluster_id, "region": region, "engine": live.engine, "engine_version": live.engine_version,
+                    "availability_zones": list(live.availability_zones or []),
+                    "tags": {t["Key"]: t["Value"] for t in live.tags or []}}
+                dumped["clusters"].append(listed[(region, cluster_id)])
+    for (region, cluster_id), cluster in listed.items():
+        backend = rds_backend(account, region)
+        live = backend.clusters.get(cluster_id)
+        cluster["status"] = live.status if live else "deleted"
+        cluster["instances"] = [_instance(db, cpu) for db in backend.databases.values()
+                                if getattr(db, "db_cluster_identifier", None) == cluster_id]
+    dumped["snapshots"] = [
+        {"id": snapshot_id, "cluster": snap.db_cluster_identifier, "region": region, "type": snap.snapshot_type,
+         "created": clock.iso(snap.created), "status": snap.status, "engine": snap.engine,
+         "engine_version": snap.engine_version, "encrypted": bool(snap.storage_encrypted),
+         **({"kms_key": snap.kms_key_id} if snap.kms_key_id else {}),
+         **({"tags": {t["Key"]: t["Value"] for t in snap.tags}} if snap.tags else {})}
+        for region in regions
+        for snapshot_id, snap in rds_backend(account, region).cluster_snapshots.items()
+    ]
+    items = boto3.client("dynamodb", region_name=world["region"]).scan(TableName=STATE_TABLE)["Items"]
+    dumped["locks"] = [
+        {"cluster": item["pk"]["S"].split("#", 1)[1], "owner": item["owner"]["S"],
+         "workflow": item.get("workflow", {}).get("S", ""),
+         "expires_at": clock.iso(clock.parse("1970-01-01T00:00:00Z") + timedelta(seconds=int(item["expires_at"]["N"])))}
+        for item in items if item["pk"]["S"].startswith("lock#")
+    ]
+    dumped["operations"] = [  # extension: restore operation records
+        {"id": item["pk"]["S"].split("#", 1)[1], "status": item["status"]["S"],
+         "steps": sorted(k.removeprefix("step_") for k in item if k.startswith("step_")),
+         "audit": len(item.get("audit", {}).get("L", []))}
+        for item in items if item["pk"]["S"].startswith("operation#")
+    ]
+    return dumped
+
+
+def _instance(db, cpu: dict) -> dict:
+    instance = {
+        "id": db.db_instance_identifier,
+        "class": db.db_instance_class,
+        "az": db.availability_zone,
+        "writer": bool(db.is_cluster_writer),
+        "status": db.status,
+        "promotion_tier": db.promotion_tier,
+        "parameter_group": db.db_parameter_group_name or "default",
+        "created": db.instance_create_time if isinstance(db.instance_create_time, str) else clock.iso(db.instance_create_time),
+        "tags": {t["Key"]: t["Value"] for t in db.tags},
+    }
+    if db.db_instance_identifier in cpu:
+        instance["cpu"] = cpu[db.db_instance_identifier]
+    return instance

@@ -1,0 +1,143 @@
+"""Properties of template.yaml and the ASL files that the workflows rely on."""
+
+import glob
+import importlib
+import json
+
+from aurora_ops.aws import locks as lock
+from aurora_ops_sim.template import Template
+
+ROOT = "."
+
+
+def test_every_state_machine_has_a_timeout_and_no_execution_outlives_its_lock():
+    from aurora_ops.workflows.scale_down import steps as scale_down
+
+    lock_ttl = {"scale_up": lock.LOCK_TTL_SECONDS, "scale_down": scale_down.LOCK_TTL_SECONDS}
+    paths = glob.glob("statemachines/*.asl.json")
+    assert len(paths) >= 3
+    for path in paths:
+        timeout = json.load(open(path)).get("TimeoutSeconds")
+        assert timeout, f"{path} has no TimeoutSeconds"
+        name = path.rsplit("/", 1)[-1].removesuffix(".asl.json")
+        if name in lock_ttl:
+            assert timeout <= lock_ttl[name], f"{path} can outlive its lock"
+
+
+def test_scale_down_is_express_and_its_waits_fit_in_express_limits():
+    from aurora_ops.workflows.scale_down import steps as scale_down
+
+    doc = Template(__import__("pathlib").Path(ROOT)).doc
+    assert doc["Resources"]["ScaleDownStateMachine"]["Properties"]["Type"] == "EXPRESS"
+    definition = json.load(open("statemachines/scale_down.asl.json"))
+    assert definition["TimeoutSeconds"] <= 300  # Express runs at most 5 minutes
+    assert scale_down.MAX_DELETE_POLLS * scale_down.DELETE_POLL_SECONDS + 60 < definition["TimeoutSeconds"]
+
+
+def test_every_handler_in_the_template_exists():
+    template = Template(__import__("pathlib").Path(ROOT))
+    assert template.functions
+    for function in template.functions.values():
+        module, attribute = function.handler.rsplit(".", 1)
+        assert callable(getattr(importlib.import_module(module), attribute)), function.handler
+
+
+def test_functions_run_python_3_13_on_arm64():
+    doc = Template(__import__("pathlib").Path(ROOT)).doc
+    assert doc["Globals"]["Function"]["Runtime"] == "python3.13"
+    assert doc["Globals"]["Function"]["Architectures"] == ["arm64"]
+
+
+def test_every_function_has_its_own_policy_and_no_wildcard_actions():
+    doc = Template(__import__("pathlib").Path(ROOT)).doc
+    for logical_id, resource in doc["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        assert "Policies" in resource["Properties"], f"{logical_id} has no policy of its own"
+        for policy in resource["Properties"]["Policies"]:
+            for statement in policy.get("Statement", []):
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                assert all("*" not in a for a in actions), (logical_id, actions)
+                changes = [a for a in actions if not a.split(":")[1].startswith(("Describe", "Get", "List"))]
+                if changes:
+                    assert statement["Resource"] != "*", (logical_id, changes)
+
+
+def test_deleting_instances_requires_the_ownership_tag():
+    doc = Template(__import__("pathlib").Path(ROOT)).doc
+    found = 0
+    for resource in doc["Resources"].values():
+        for policy in resource.get("Properties", {}).get("Policies", []) or []:
+            for statement in policy.get("Statement", []):
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                if "rds:DeleteDBInstance" in actions:
+                    found += 1
+                    assert statement["Condition"]["StringLike"]["aws:ResourceTag/aurora-ops:created-by"] == "*"
+    assert found
+
+
+def test_the_slowest_bounded_scale_up_finishes_inside_the_state_machine_timeout():
+    """Worst case: every allowed lost reader uses all its create and delete polls."""
+    from aurora_ops.workflows.scale_up import steps as s
+
+    per_lost_reader = (s.FIRST_POLL_SECONDS + (s.MAX_CREATE_POLLS - 1) * s.POLL_SECONDS
+                       + s.MAX_DELETE_POLLS * s.DELETE_POLL_SECONDS)
+    # plus one reader that finally becomes available on its last poll
+    worst = s.MAX_LOST_READERS * per_lost_reader + s.FIRST_POLL_SECONDS + (s.MAX_CREATE_POLLS - 1) * s.POLL_SECONDS
+    timeout = json.load(open("statemachines/scale_up.asl.json"))["TimeoutSeconds"]
+    assert worst + 600 < timeout, (worst, timeout)  # 10 minutes for Lambda time and retries
+
+
+def test_instance_permissions_are_limited_to_names_this_stack_gives():
+    """Create, tag and delete only match reader_identifier's names, so the create
+    role cannot tag someone else's instance into deletability."""
+    from aurora_ops.core.naming import reader_identifier
+
+    doc = Template(__import__("pathlib").Path(ROOT)).doc
+    assert "-aops-" in reader_identifier("orders", "exec", 1)
+    checked = 0
+    for logical_id, resource in doc["Resources"].items():
+        if not logical_id.startswith("ScaleUp"):
+            continue  # scale-down removes any tagged reader, restore names after the target; see the next test
+        for policy in resource.get("Properties", {}).get("Policies", []) or []:
+            for statement in policy.get("Statement", []):
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                if {"rds:DeleteDBInstance", "rds:AddTagsToResource"} & set(actions):
+                    checked += 1
+                    assert statement["Resource"]["Fn::Sub"].endswith(":db:*-aops-*"), statement
+    assert checked >= 2
+
+
+def test_every_delete_and_tag_permission_is_conditioned_on_the_ownership_tag():
+    doc = Template(__import__("pathlib").Path(ROOT)).doc
+    for logical_id, resource in doc["Resources"].items():
+        for policy in resource.get("Properties", {}).get("Policies", []) or []:
+            for statement in policy.get("Statement", []):
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                deletes = [a for a in actions if a.startswith("rds:Delete")]
+                if deletes:
+                    assert statement["Condition"]["StringLike"]["aws:ResourceTag/aurora-ops:created-by"] == "*", logical_id
+                if "rds:AddTagsToResource" in actions:
+                    assert statement["Condition"]["StringLike"]["aws:RequestTag/aurora-ops:created-by"] == "*", logical_id
+
+
+def test_substitution_check_passes_here_and_catches_breakage():
+    import subprocess
+    import sys
+
+    assert subprocess.run([sys.executable, "scripts/check_substitutions.py"]).returncode == 0
+    assert subprocess.run([sys.executable, "scripts/check_substitutions.py", "--self-test"]).returncode == 0
+    broken = __import__("tempfile").NamedTemporaryFile("w", suffix=".yaml", delete=False)
+    broken.write("Resources: [\n")
+    broken.close()
+    assert subprocess.run([sys.executable, "scripts/check_substitutions.py", "--template", broken.name],
+                          capture_output=True).returncode == 2
+
+
+def test_the_slowest_bounded_restore_finishes_inside_the_state_machine_timeout():
+    from aurora_ops.workflows.snapshot_restore import steps as r
+
+    worst = (r.COPY_POLL_SECONDS * r.MAX_COPY_POLLS + r.CLUSTER_POLL_SECONDS * r.MAX_CLUSTER_POLLS
+             + r.INSTANCE_POLL_SECONDS * r.MAX_INSTANCE_POLLS + r.CLEANUP_POLL_SECONDS * r.MAX_CLEANUP_POLLS)
+    timeout = json.load(open("statemachines/snapshot_restore.asl.json"))["TimeoutSeconds"]
+    assert worst + 3600 < timeout, (worst, timeout)  # an hour for Lambda time and retries
