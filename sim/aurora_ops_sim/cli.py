@@ -1,4 +1,5 @@
-"""`aurora-ops simulate WORKFLOW --world WORLD --input INPUT [--json]`."""
+"""`aurora-ops simulate WORKFLOW --world WORLD --input INPUT [--json]` and
+`aurora-ops chaos WORKFLOW --world WORLD --input INPUT [--runs N] [--seed S] [--json]`."""
 
 from __future__ import annotations
 
@@ -28,17 +29,32 @@ def _read_input(path: str):
         raise ValueError(f"input {path} is not JSON: {exc}") from None
 
 
-def main(argv=None) -> int:
+def _non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _arguments(argv):
     parser = _Parser(prog="aurora-ops", description="aurora-ops tools")
     commands = parser.add_subparsers(dest="command", required=True)
     sim = commands.add_parser("simulate", help="run a workflow's real state machine against a simulated world")
-    sim.add_argument("workflow", help="scale-up")
-    sim.add_argument("--world", required=True, help="world file (YAML or JSON)")
-    sim.add_argument("--input", required=True, help="execution input (JSON file, or - for stdin)")
-    sim.add_argument("--json", action="store_true", help="print exactly one JSON report on stdout")
-    sim.add_argument("--verbose", action="store_true", help="handlers log at INFO to stderr")
-    args = parser.parse_args(argv)
+    chaos = commands.add_parser("chaos", help="run a workflow many times under random faults; check the invariants")
+    for command in (sim, chaos):
+        command.add_argument("workflow", help="scale-up, scale-down or snapshot-restore")
+        command.add_argument("--world", required=True, help="world file (YAML or JSON)")
+        command.add_argument("--input", required=True, help="execution input (JSON file, or - for stdin)")
+        command.add_argument("--json", action="store_true", help="print exactly one JSON report on stdout")
+        command.add_argument("--verbose", action="store_true", help="handlers log at INFO to stderr")
+    chaos.add_argument("--runs", type=_non_negative, default=50, help="how many runs (default 50)")
+    chaos.add_argument("--seed", type=_non_negative, default=0,
+                       help="run i uses seed SEED+i; --seed S --runs 1 replays run S (default 0)")
+    return parser.parse_args(argv)
 
+
+def main(argv=None) -> int:
+    args = _arguments(argv)
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "INFO" if args.verbose else "WARNING")
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     if not args.verbose:  # moto's interpreter logs expected ASL errors (caught ones included)
@@ -55,20 +71,32 @@ def main(argv=None) -> int:
     except (UnknownWorkflow, WorldError, ValueError) as exc:
         sys.stderr.write(f"aurora-ops: {exc}\n")
         return EXIT_USAGE
-    # Handler output (logs, EMF metrics) goes to stderr with --json or --verbose;
-    # the human-readable account stays readable without it.
     try:
-        report = simulate(args.workflow, world, execution_input, echo_handler_output=args.json or args.verbose)
+        if args.command == "chaos":
+            from .chaos import chaos
+
+            result = chaos(args.workflow, world, execution_input, runs=args.runs, seed=args.seed)
+        else:
+            # Handler output (logs, EMF metrics) goes to stderr with --json or --verbose;
+            # the human-readable account stays readable without it.
+            result = simulate(args.workflow, world, execution_input, echo_handler_output=args.json or args.verbose)
     except WorldError as exc:
         sys.stderr.write(f"aurora-ops: {exc}\n")
         return EXIT_USAGE
     sys.stdout = real_stdout
     if args.json:
-        print(json.dumps(report, indent=2))
+        print(json.dumps(result, indent=2))
+    elif args.command == "chaos":
+        for violation in result["violations"]:
+            print(f"seed {violation['seed']}: {violation['invariant']}: {violation['detail']} "
+                  f"(faults: {json.dumps(violation['faults'])})")
+        print(f"{result['runs']} runs, {len(result['violations'])} violations")
     else:
         from .render import render
 
-        print(render(report, world))
+        print(render(result, world))
+    if args.command == "chaos":
+        return 1 if result["violations"] else 0
     return 0
 
 

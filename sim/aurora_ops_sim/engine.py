@@ -3,32 +3,28 @@ Functions with the real handlers in process, against a world built in moto."""
 
 from __future__ import annotations
 
-import contextlib
-import importlib
-import io
 import json
 import os
 import threading
 import time
-import traceback
-import zipfile
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-import boto3
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, EndpointConnectionError
 from moto import mock_aws
 
 from aurora_ops.aws import clients as aurora_clients
 from aurora_ops.core import clock
 
 from . import patches
+from .clients import client
 from .faults import Faults
-from .report import emf_metrics, execution_report
+from .lambdas import LambdaSide
+from .report import execution_report, notifications
+from .stack import SimulatedStack
 from .template import Template
 from .world import WorldError, load_world
-from .world.build import STATE_TABLE, build_world
+from .world.build import build_world
 from .world.dump import dump_world
 from .world.rds_model import RdsModel
 
@@ -49,27 +45,11 @@ def asl_file(workflow: str) -> str:
     return f"statemachines/{workflow.replace('-', '_')}.asl.json"
 
 
-@dataclass
-class _Context:
-    """What the Lambda runtime hands a handler, as far as Powertools reads it."""
-
-    function_name: str
-    invoked_function_arn: str
-    aws_request_id: str
-    memory_limit_in_mb: int = 256
-    function_version: str = "$LATEST"
-    log_group_name: str = "/aws/lambda/simulated"
-    log_stream_name: str = "simulated"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
-
-
 def _jsonable(value):
     return json.loads(json.dumps(value, default=str))
 
 
-class Simulation:
+class Simulation(LambdaSide):
     """A simulated account built from a world. Use as a context manager; `run`
     any number of executions, which share the world (and its clock)."""
 
@@ -86,9 +66,9 @@ class Simulation:
         self.calls: list[dict] = []
         self.metrics: list[dict] = []
         self.invocations = 0
-        self._functions: dict[str, tuple] = {}  # name -> (handler, environment)
-        self._state_machines: dict[str, str] = {}
         self._lock = threading.RLock()
+        self._machine = None  # the DeployedMachine of the running execution
+        self._execution_arn = None
         self._deadline = None
         self._executions = 0
         self._current_function = None
@@ -115,7 +95,8 @@ class Simulation:
         except BaseException:
             self.__exit__(None, None, None)
             raise
-        self._role, self._topic = built.role_arn, built.topic_arn
+        self._role = built.role_arn
+        self.stack = SimulatedStack(self.template, self.world, built.role_arn, built.topic_arn)
         return self
 
     def __exit__(self, *exc):
@@ -130,99 +111,81 @@ class Simulation:
                 os.environ[key] = value
 
     def _client(self, service: str, region: str | None = None):
-        return boto3.client(service, region_name=region or self.region)
+        return client(service, region or self.region)
 
     def dump_world(self) -> dict:
         """The world now, in the world format (clusters and snapshots a workflow made included)."""
         return dump_world(self.world, self.now, self.faults.state)
 
-    # ------------------------------------------------------------ the stack
-    def _state_machine(self, workflow: str) -> str:
-        if workflow in self._state_machines:
-            return self._state_machines[workflow]
-        machine = self.template.state_machine(asl_file(workflow))
-        definition = machine.definition
-        for name, value in machine.substitutions.items():
-            definition = definition.replace("${%s}" % name, self._resolve(value))
-        if "${" in definition:
-            raise KeyError(f"{asl_file(workflow)}: a ${{...}} has no DefinitionSubstitutions entry")
-        self._timeout = json.loads(definition).get("TimeoutSeconds")
-        arn = self._client("stepfunctions").create_state_machine(
-            name=machine.logical_id, definition=definition, roleArn=self._role, type=machine.type
-        )["stateMachineArn"]
-        self._state_machines[workflow] = arn
-        return arn
-
-    def _resolve(self, value) -> str:
-        """A CloudFormation value of the template, as this simulated stack has it."""
-        if isinstance(value, str):
-            return value
-        if "Fn::GetAtt" in value:
-            logical_id, attribute = value["Fn::GetAtt"]
-            if logical_id in self.template.functions and attribute == "Arn":
-                return self._function_arn(logical_id)
-        if "Ref" in value:
-            ref = value["Ref"]
-            known = {
-                "PolicyDocument": json.dumps(self.world["policies"]),
-                "StateTable": STATE_TABLE,
-                "NotificationTopic": self._topic,
-                "AWS::Region": self.region,
-                "MetricDelaySeconds": "0",  # the world's datapoints are published up to `now`
-                "AWS::AccountId": self.account,
-            }
-            if ref in known:
-                return known[ref]
-            default = self.template.parameter_default(ref)
-            if default is not None:
-                return str(default)
-        raise KeyError(f"the simulator cannot resolve {value!r} from template.yaml")
-
     def _function_arn(self, logical_id: str) -> str:
-        if logical_id not in self._functions:
-            function = self.template.functions[logical_id]
-            module_name, attribute = function.handler.rsplit(".", 1)
-            handler = getattr(importlib.import_module(module_name), attribute)
-            environment = {k: self._resolve(v) for k, v in function.environment.items()}
-            self._functions[logical_id] = (handler, environment)
-            buffer = io.BytesIO()
-            with zipfile.ZipFile(buffer, "w") as archive:
-                archive.writestr("handler.py", "# the simulator runs the real handler in-process\n")
-            self._client("lambda").create_function(
-                FunctionName=logical_id, Runtime="python3.13", Role=self._role, Handler=function.handler,
-                Code={"ZipFile": buffer.getvalue()},
-            )
-        return f"arn:aws:lambda:{self.region}:{self.account}:function:{logical_id}"
+        return self.stack.function_arn(logical_id)
 
     # ------------------------------------------------------------ running
     def run(self, workflow: str, execution_input) -> dict:
-        """Start one execution, wait for it, and return the report."""
-        machine_arn = self._state_machine(workflow)
+        """Start one execution (and its duplicate, when the world says so), wait, report."""
+        first_call, started = len(self.calls), self.now
+        first = self._execute(workflow, execution_input)
+        duplicate = self._execute(workflow, execution_input) if self.faults.duplicate_start else None
+        report = execution_report(
+            workflow=workflow, name=first["name"], described=first["described"], events=first["events"],
+            invocations=first["invocations"], aws_calls=first["aws_calls"], world=self.dump_world(),
+            simulated_seconds=(self.now - started).total_seconds(),
+            metrics=[m for m in self.metrics if m["execution"] == first["name"]],
+        )
+        report["notifications"] = notifications(self.calls[first_call:])
+        if duplicate:
+            described = duplicate["described"]
+            report["duplicate"] = {"execution_name": duplicate["name"], "status": described["status"],
+                                   "error": described.get("error"), "cause": described.get("cause"),
+                                   "output": json.loads(described["output"]) if described.get("output") else None,
+                                   "aws_calls": duplicate["aws_calls"]}
+        return report
+
+    def _execute(self, workflow: str, execution_input) -> dict:
+        self._machine = self.stack.state_machine(asl_file(workflow))
         self._executions += 1
         name = f"sim-{workflow}-{self._executions:03d}"
         first_call, first_invocation = len(self.calls), self.invocations
-        started = self.now
-        self._deadline = self.now + timedelta(seconds=self._timeout) if self._timeout else None
+        timeout = self._machine.timeout_seconds
+        self._deadline = self.now + timedelta(seconds=timeout) if timeout else None
         sfn = self._client("stepfunctions")
-        execution_arn = sfn.start_execution(
-            stateMachineArn=machine_arn, name=name, input=json.dumps(execution_input)
+        self._execution_arn = sfn.start_execution(
+            stateMachineArn=self._machine.arn, name=name, input=json.dumps(execution_input)
         )["executionArn"]
         real_deadline = time.monotonic() + REAL_SECONDS_LIMIT
-        while (described := sfn.describe_execution(executionArn=execution_arn))["status"] == "RUNNING":
+        execution = self._moto_execution()
+        while execution.status == "RUNNING":  # read from moto directly: no API call per poll
             if time.monotonic() > real_deadline:
-                sfn.stop_execution(executionArn=execution_arn, error="SimulatorTimeout",
+                sfn.stop_execution(executionArn=self._execution_arn, error="SimulatorTimeout",
                                    cause=f"still running after {REAL_SECONDS_LIMIT} real seconds")
-                described = sfn.describe_execution(executionArn=execution_arn)
                 break
-            time.sleep(0.01)
+            time.sleep(0.002)
         with self._lock:  # let the interpreter thread finish writing history
-            events = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
-        return execution_report(
-            workflow=workflow, name=name, described=described, events=events,
-            invocations=self.invocations - first_invocation, aws_calls=self.calls[first_call:],
-            world=self.dump_world(), simulated_seconds=(self.now - started).total_seconds(),
-            metrics=[m for m in self.metrics if m["execution"] == name],
-        )
+            described = sfn.describe_execution(executionArn=self._execution_arn)
+            events = sfn.get_execution_history(executionArn=self._execution_arn, maxResults=1000)["events"]
+        return {"name": name, "described": described, "events": events,
+                "invocations": self.invocations - first_invocation, "aws_calls": self.calls[first_call:]}
+
+    def _moto_execution(self):
+        from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+        return stepfunctions_parser_backends[self.account][self.region].describe_execution(self._execution_arn)
+
+    def _root_env(self):
+        """The running execution's interpreter environment (a state's own env may be a frame)."""
+        execution = self._moto_execution()
+        return execution.exec_worker.env if execution.exec_worker else None
+
+    def _charge(self, milliseconds: float) -> None:
+        """Simulated time spent inside a Lambda invocation or an AWS call."""
+        self.now += timedelta(milliseconds=milliseconds)
+
+    def _check_deadline(self) -> None:
+        """Past the state machine's TimeoutSeconds (300 s for Express): the execution times out."""
+        if self._deadline is not None and self.now > self._deadline:
+            env = self._root_env()
+            if env is not None and env.is_running():
+                env.set_timed_out()
 
     # -------------------------------------------- hooks called by patches
     def advance(self, seconds: float, env) -> None:
@@ -230,37 +193,7 @@ class Simulation:
             self.now += timedelta(seconds=seconds)
             if env is not None and self._deadline is not None and self.now > self._deadline:
                 env.set_timed_out()
-
-    def invoke(self, function_arn: str, body) -> tuple[bytes, bool]:
-        logical_id = function_arn.rsplit(":", 1)[-1]
-        handler, environment = self._functions[logical_id]
-        event = json.loads(body) if body else {}
-        with self._lock:  # moto backends are not thread-safe: one handler at a time
-            self.invocations += 1
-            saved = {k: os.environ.get(k) for k in environment}
-            os.environ.update(environment)
-            captured = io.StringIO()
-            patches.in_handler.on = True
-            self._current_function = logical_id
-            try:
-                with contextlib.redirect_stdout(captured):
-                    result = handler(event, _Context(logical_id, function_arn, f"sim-{self.invocations}"))
-                return json.dumps(result).encode(), False
-            except Exception as exc:  # the Lambda runtime's error shape
-                error = {"errorType": type(exc).__name__, "errorMessage": str(exc),
-                         "stackTrace": traceback.format_tb(exc.__traceback__)}
-                return json.dumps(error).encode(), True
-            finally:
-                patches.in_handler.on = False
-                for key, value in saved.items():
-                    if value is None:
-                        os.environ.pop(key, None)
-                    else:
-                        os.environ[key] = value
-                execution = None
-                if isinstance(event, dict):
-                    execution = event.get("execution_name") or (event.get("state") or {}).get("execution_name")
-                self.metrics.extend(emf_metrics(captured.getvalue(), execution, self.echo_handler_output))
+                self._check_deadline()
 
     def api_call(self, client, operation: str, params: dict, original):
         """Every AWS call a handler makes: recorded, failed if a fault says so,
@@ -270,17 +203,20 @@ class Simulation:
         record = {"service": service, "operation": operation, "params": _jsonable(params), "error": None,
                   "function": self._current_function}
         self.calls.append(record)
+        self._charge(self.world["timing"]["api_ms"])
         code = self.faults.api_error(service, operation, params)
+        if code == "EndpointConnectionError":  # a transport error: no HTTP answer at all
+            record["error"] = code
+            raise EndpointConnectionError(endpoint_url=f"https://{service}.{region}.amazonaws.com/")
         if code:
             record["error"] = code
             raise client.exceptions.from_code(code)(
                 {"Error": {"Code": code, "Message": f"simulated fault: {code}"}}, operation
             )
-        if service == "rds":
-            answered = self.rds.before(client, region, operation, params, original)
+        try:
+            answered = self.rds.before(client, region, operation, params, original) if service == "rds" else None
             if answered is not None:
                 return answered
-        try:
             result = original(client, operation, params)
         except ClientError as exc:
             record["error"] = exc.response.get("Error", {}).get("Code")

@@ -1,5 +1,6 @@
-"""Fault injection: the world file's `faults`, asked before each AWS call and by
-the RDS model (which creates lose capacity, which classes aren't orderable)."""
+"""Fault injection: the world file's `faults`, asked before each AWS call, before
+and after each Lambda invocation, and by the RDS model (which creates lose
+capacity, which classes aren't orderable)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ class Faults:
     def api_error(self, service: str, operation: str, params: dict) -> str | None:
         """The error code this call fails with, if a fault says so."""
         for fault in self.state["api_errors"]:
-            if fault["operation"] == operation and fault["times"] > 0:
+            if fault["service"] == service and fault["operation"] == operation and fault["times"] > 0:
                 fault["times"] -= 1
                 return fault["code"]
         if service == "rds" and operation == "CreateDBInstance":
@@ -27,6 +28,18 @@ class Faults:
             if self.not_orderable(instance_class, az):
                 return "InvalidParameterCombination"
         return None
+
+    def lambda_fault(self, state: str) -> str | None:
+        """The fault of this invocation of the Task state `state`, if any (counted down)."""
+        for fault in self.state["lambda"]:
+            if fault["state"] == state and fault["times"] > 0:
+                fault["times"] -= 1
+                return fault["fault"]
+        return None
+
+    @property
+    def duplicate_start(self) -> bool:
+        return bool(self.state["duplicate_start"])
 
     def not_orderable(self, instance_class: str | None, az: str | None) -> bool:
         return any(_matches(f, instance_class, az) for f in self.state["not_orderable"])

@@ -12,12 +12,20 @@ from types import SimpleNamespace
 from botocore.client import BaseClient
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 
 _original_make_api_call = BaseClient._make_api_call
 _original_invoke = LambdaSimpleBackend.invoke
 _original_wait_interval = WaitFunction._wait_interval
 _original_retry_time = retrier_decl.time
+_original_lambda_integration = lambda_eval_utils.execute_lambda_function_integration
+_original_parse = AmazonStateLanguageParser.parse
+_original_boto_client_for = lambda_eval_utils.boto_client_for
+_interpreter_clients: dict = {}  # (region, service) -> the interpreter's client
+_parse_trees: dict = {}  # definition text -> ANTLR parse tree
 
 active = None  # the running Simulation, set by Simulation.__enter__
 in_handler = threading.local()  # calls are recorded only while a handler runs
@@ -37,6 +45,35 @@ def _invoke(backend, function_name, qualifier, body, headers, response_headers):
     if error:
         response_headers["x-amz-function-error"] = "Unhandled"
     return payload
+
+
+def _lambda_integration(env, parameters, region, state_credentials):
+    """A Lambda Task's invocation as Step Functions makes it: where Lambda-level
+    faults and the task's TimeoutSeconds (on the simulated clock) apply."""
+    if active is None:
+        return _original_lambda_integration(env, parameters, region, state_credentials)
+    return active.lambda_task(env, parameters, region, state_credentials, _original_lambda_integration)
+
+
+def _parse(definition: str):
+    """moto parses a definition with ANTLR at every create and every start (~0.6 s
+    each); the parse tree is reused, the evaluation components are built afresh."""
+    tree = _parse_trees.get(definition)
+    if tree is None:
+        _, tree = _original_parse(definition)  # syntax errors raise here, as before
+        _parse_trees[definition] = tree
+    return Preprocessor().visit(tree), tree
+
+
+def _boto_client_for(region: str, service: str, state_credentials=None):
+    """The interpreter makes a new client for every Lambda task (~40 ms); one per region is enough."""
+    if active is None:
+        return _original_boto_client_for(region=region, service=service, state_credentials=state_credentials)
+    key = (region, service)
+    if key not in _interpreter_clients:
+        _interpreter_clients[key] = _original_boto_client_for(region=region, service=service,
+                                                              state_credentials=state_credentials)
+    return _interpreter_clients[key]
 
 
 def _wait_interval(wait_function, env, wait_seconds):
@@ -61,3 +98,6 @@ def install() -> None:
     LambdaSimpleBackend.invoke = _invoke
     WaitFunction._wait_interval = _wait_interval
     retrier_decl.time = _RetryTime()
+    lambda_eval_utils.execute_lambda_function_integration = _lambda_integration
+    AmazonStateLanguageParser.parse = staticmethod(_parse)
+    lambda_eval_utils.boto_client_for = _boto_client_for

@@ -52,3 +52,19 @@ def emf_metrics(text: str, execution: str | None, echo: bool) -> list[dict]:
                                     "name": metric["Name"], "unit": metric.get("Unit"),
                                     "value": blob[metric["Name"]], "dimensions": dimensions})
     return metrics
+
+
+def notifications(calls: list[dict]) -> list[dict]:
+    """Every SNS message the run published: subject, message (parsed when JSON), attributes."""
+    published = []
+    for call in calls:
+        if call["service"] != "sns" or call["operation"] != "Publish" or call["error"]:
+            continue
+        params = call["params"]
+        try:
+            message = json.loads(params.get("Message", ""))
+        except ValueError:
+            message = params.get("Message")
+        attributes = {k: v.get("StringValue") for k, v in (params.get("MessageAttributes") or {}).items()}
+        published.append({"subject": params.get("Subject"), "message": message, "attributes": attributes})
+    return published

@@ -68,6 +68,14 @@ def test_rds_reads_answer_none_for_what_does_not_exist(account):
 
 def test_aws_errors_become_exceptions_named_after_their_code(account):
     with pytest.raises(errors.AwsApiError) as raised:
-        rds.delete_instance("nope")
-    assert type(raised.value).__name__ == "DBInstanceNotFound"
+        rds.create_instance(instance_id="orders-9", cluster_id="nope", engine="aurora-postgresql",
+                            instance_class="db.r6g.large", availability_zone=None, promotion_tier=1, tags={})
+    assert type(raised.value).__name__ == "DBClusterNotFoundFault"
     assert errors.aws_error("Throttling", "slow down").__class__ is errors.AwsThrottled
+    assert errors.aws_error("InternalFailure", "oops").__class__ is errors.AwsUnavailable
+
+
+def test_deleting_what_is_already_gone_counts_as_done(account):
+    rds.delete_instance("nope")
+    rds.delete_cluster("nope")
+    rds.delete_snapshot("nope")

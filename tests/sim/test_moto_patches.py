@@ -8,7 +8,13 @@ import boto3
 from aurora_ops_sim import Simulation, patches
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_lambda import (
+    StateTaskServiceLambda,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task import StateTask
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
 
 def test_patch_targets_still_exist_with_the_expected_signatures():
@@ -19,6 +25,16 @@ def test_patch_targets_still_exist_with_the_expected_signatures():
     assert list(inspect.signature(patches._original_wait_interval).parameters) == ["self", "env", "wait_seconds"]
     assert hasattr(patches._original_retry_time, "sleep")
     assert "time.sleep(interval_seconds)" in inspect.getsource(retrier_decl.RetrierDecl._eval_body)
+    # Lambda tasks call the integration through the module (patched there), and a
+    # TimeoutError from it is the task's States.Timeout.
+    assert list(inspect.signature(patches._original_lambda_integration).parameters) == [
+        "env", "parameters", "region", "state_credentials"]
+    assert "lambda_eval_utils.execute_lambda_function_integration(" in inspect.getsource(
+        StateTaskServiceLambda._eval_service_task)
+    assert "isinstance(ex, TimeoutError)" in inspect.getsource(StateTask._from_error)
+    assert "boto_client_for(" in inspect.getsource(patches._original_lambda_integration.__globals__[
+        "_invoke_lambda_function"])
+    assert list(inspect.signature(patches._original_parse).parameters) == ["definition"]
 
 
 def test_patches_are_installed_while_a_simulation_runs(world):
@@ -26,6 +42,16 @@ def test_patches_are_installed_while_a_simulation_runs(world):
         assert LambdaSimpleBackend.invoke is patches._invoke
         assert WaitFunction._wait_interval is patches._wait_interval
         assert isinstance(retrier_decl.time, patches._RetryTime)
+        assert lambda_eval_utils.execute_lambda_function_integration is patches._lambda_integration
+        assert lambda_eval_utils.boto_client_for is patches._boto_client_for
+        assert AmazonStateLanguageParser.parse is patches._parse
+
+
+def test_a_cached_parse_builds_fresh_components_from_the_same_tree():
+    definition = '{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}'
+    first, tree = patches._parse(definition)
+    second, same_tree = patches._parse(definition)
+    assert tree is same_tree and first is not second
 
 
 def _machine(simulation, definition):
@@ -53,6 +79,7 @@ def test_waits_and_retry_intervals_advance_the_simulated_clock_without_sleeping(
 
 def test_lambda_errors_reach_catch_under_their_exception_class_name(world):
     """The Python runtime's error shape: errorType is the exception's class name."""
+    world["timing"].update(lambda_ms=250, api_ms=0)
     with Simulation(world) as simulation:
         arn = simulation._function_arn("ScaleUpPrepareFunction")
         definition = {"StartAt": "T", "States": {
@@ -65,7 +92,8 @@ def test_lambda_errors_reach_catch_under_their_exception_class_name(world):
         described = _machine(simulation, definition)
         assert described["error"] == "InvalidInput"
         assert simulation.invocations == 2
-        assert (simulation.now - started).total_seconds() == 7  # the retry interval, simulated
+        # the retry interval, simulated, and each invocation's lambda_ms
+        assert (simulation.now - started).total_seconds() == 7 + 2 * 0.25
 
 
 def test_moto_jsonpath_quirk_is_still_there_or_gone():

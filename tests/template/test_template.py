@@ -141,3 +141,45 @@ def test_the_slowest_bounded_restore_finishes_inside_the_state_machine_timeout()
              + r.INSTANCE_POLL_SECONDS * r.MAX_INSTANCE_POLLS + r.CLEANUP_POLL_SECONDS * r.MAX_CLEANUP_POLLS)
     timeout = json.load(open("statemachines/snapshot_restore.asl.json"))["TimeoutSeconds"]
     assert worst + 3600 < timeout, (worst, timeout)  # an hour for Lambda time and retries
+
+
+def _tasks(states):
+    for name, state in states.items():
+        if state["Type"] == "Task":
+            yield name, state
+        for key in ("Iterator", "ItemProcessor"):
+            if key in state:
+                yield from _tasks(state[key]["States"])
+
+
+def _machines():
+    doc = Template(__import__("pathlib").Path(ROOT)).doc
+    for logical_id, resource in doc["Resources"].items():
+        if resource["Type"] == "AWS::Serverless::StateMachine":
+            props = resource["Properties"]
+            yield doc, props, json.load(open(props["DefinitionUri"]))
+
+
+def test_every_task_times_out_after_its_function_would():
+    """A Task that times out while its function still runs would leave a change unreported."""
+    checked = 0
+    for doc, props, definition in _machines():
+        default = doc["Globals"]["Function"]["Timeout"]
+        for name, task in _tasks(definition["States"]):
+            placeholder = task["Parameters"]["FunctionName"].strip("${}")
+            function = props["DefinitionSubstitutions"][placeholder]["Fn::GetAtt"][0]
+            timeout = doc["Resources"][function]["Properties"].get("Timeout", default)
+            assert task["TimeoutSeconds"] > timeout, f"{name}: {task['TimeoutSeconds']} s <= {function}'s {timeout} s"
+            checked += 1
+    assert checked >= 21
+
+
+def test_every_task_retries_lambdas_transient_errors_and_aws_throttling():
+    """AWS's recommended Lambda retries, plus States.Timeout and Lambda.Unknown: every step is safe to repeat."""
+    recommended = {"Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
+                   "Lambda.TooManyRequestsException", "Lambda.ClientExecutionTimeoutException"}
+    for _, _, definition in _machines():
+        for name, task in _tasks(definition["States"]):
+            retried = [set(r["ErrorEquals"]) for r in task["Retry"]]
+            assert recommended | {"States.Timeout", "Lambda.Unknown"} <= retried[0], name
+            assert {"AwsThrottled", "AwsUnavailable"} <= retried[1], name

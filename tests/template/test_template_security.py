@@ -28,12 +28,12 @@ KMS_VIA_RDS = {"kms:CreateGrant", "kms:DescribeKey"}  # KmsKeyId on copy / resto
 NOTIFY = {"sns:Publish", "kms:GenerateDataKey", "kms:Decrypt"}  # reporting.notify (kms: only with KmsKeyArn)
 LOCK_ACQUIRE = {"dynamodb:PutItem"}  # put_item, or transact_write_items of two Puts
 LOCK_RELEASE = {"dynamodb:DeleteItem"}
-LOCK_READ = {"dynamodb:GetItem"}  # locks.holder, locks.last_removal
+LOCK_READ = {"dynamodb:GetItem"}  # locks.holder, locks.last_removal, locks.event_owner
 OPERATION_RECORD = {"dynamodb:UpdateItem"}  # records.record
 
 EXPECTED_ACTIONS = {
     # scale-up (aurora_ops.workflows.scale_up)
-    "ScaleUpPrepareFunction": DESCRIBE_INSTANCES | DESCRIBE_CLUSTER,
+    "ScaleUpPrepareFunction": DESCRIBE_INSTANCES | DESCRIBE_CLUSTER | LOCK_READ,  # read: locks.event_owner
     "ScaleUpCheckOrderableFunction": {"rds:DescribeOrderableDBInstanceOptions"},
     "ScaleUpReserveFunction": LOCK_ACQUIRE,
     "ScaleUpCreateReaderFunction": CREATE_READER | DESCRIBE_INSTANCES,  # describe: DBInstanceAlreadyExists
@@ -57,7 +57,7 @@ EXPECTED_ACTIONS = {
     "SnapshotRestoreCheckClusterFunction": DESCRIBE_CLUSTER | OPERATION_RECORD,
     # ModifyDBCluster(ManageMasterUserPassword) makes RDS create the secret as the caller
     "SnapshotRestoreManagePasswordFunction": ({"rds:ModifyDBCluster", "secretsmanager:CreateSecret",
-                                               "secretsmanager:TagResource"} | OPERATION_RECORD),
+                                               "secretsmanager:TagResource"} | DESCRIBE_CLUSTER | OPERATION_RECORD),
     "SnapshotRestoreCreateInstanceFunction": DESCRIBE_CLUSTER | DESCRIBE_INSTANCES | CREATE_INSTANCE,
     "SnapshotRestoreCheckInstancesFunction": (DESCRIBE_INSTANCES | {"rds:DeleteDBInstance"} | CREATE_INSTANCE
                                               | OPERATION_RECORD),

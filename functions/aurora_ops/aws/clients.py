@@ -9,9 +9,9 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
 
-from ..core.errors import aws_error
+from ..core.errors import AwsUnavailable, aws_error
 
 # Throttling gets a couple of quick SDK retries; what is left is raised as
 # AwsThrottled and retried with backoff by the state machine, where it is visible.
@@ -28,7 +28,8 @@ def error_code(exc: ClientError) -> str:
 
 
 def translate_errors(fn: Callable) -> Callable:
-    """Re-raise botocore ClientErrors as named exceptions (see errors.aws_error)."""
+    """Re-raise botocore ClientErrors as named exceptions (see errors.aws_error),
+    and transport errors (after the SDK's own retries) as AwsUnavailable."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -37,5 +38,7 @@ def translate_errors(fn: Callable) -> Callable:
         except ClientError as exc:
             message = exc.response.get("Error", {}).get("Message", str(exc))
             raise aws_error(error_code(exc), message) from exc
+        except (EndpointConnectionError, ConnectionClosedError, ReadTimeoutError) as exc:  # no answer at all
+            raise AwsUnavailable(f"{type(exc).__name__}: {exc}") from exc
 
     return wrapper

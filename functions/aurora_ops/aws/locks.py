@@ -107,6 +107,15 @@ def holder(cluster_id: str) -> str | None:
     return item["owner"]["S"]
 
 
+@translate_errors
+def event_owner(event_id: str) -> str | None:
+    """The execution that handled this EventBridge event, if one did (within EVENT_TTL_SECONDS)."""
+    item = _item(f"event#{event_id}")
+    if not item or int(item["expires_at"]["N"]) < int(clock.now().timestamp()):
+        return None
+    return item["owner"]["S"]
+
+
 HISTORY_TTL_SECONDS = 7 * 24 * 3600  # longer than any cooldown
 
 

@@ -41,6 +41,7 @@ def describe_cluster(cluster_id: str, region: str | None = None) -> dict | None:
             None,
         ),
         "tags": _tags(cluster.get("TagList")),
+        "master_user_secret": bool(cluster.get("MasterUserSecret")),
         "restorable": [clock.iso(cluster[k]) if cluster.get(k) else None
                        for k in ("EarliestRestorableTime", "LatestRestorableTime")],
     }
@@ -148,7 +149,18 @@ def create_reader(
 
 @translate_errors
 def delete_instance(instance_id: str, region: str | None = None) -> None:
-    client("rds", region).delete_db_instance(DBInstanceIdentifier=instance_id)
+    """Delete; an instance already gone or already `deleting` counts as deleted
+    (a retried step repeats its delete)."""
+    try:
+        client("rds", region).delete_db_instance(DBInstanceIdentifier=instance_id)
+    except ClientError as exc:
+        if error_code(exc) == "DBInstanceNotFound":
+            return
+        if error_code(exc) == "InvalidDBInstanceState":
+            found = describe_instance(instance_id, region)
+            if found is None or found["status"] == "deleting":
+                return
+        raise
 
 
 def _snapshot(raw: dict) -> dict:
@@ -229,9 +241,21 @@ def manage_master_password(cluster_id: str, region: str | None = None) -> None:
 
 @translate_errors
 def delete_cluster(cluster_id: str, region: str | None = None) -> None:
-    client("rds", region).delete_db_cluster(DBClusterIdentifier=cluster_id, SkipFinalSnapshot=True)
+    """Delete; a cluster already gone or already `deleting` counts as deleted."""
+    try:
+        client("rds", region).delete_db_cluster(DBClusterIdentifier=cluster_id, SkipFinalSnapshot=True)
+    except ClientError as exc:
+        if error_code(exc) == "DBClusterNotFoundFault":
+            return
+        if error_code(exc) == "InvalidDBClusterStateFault":
+            found = describe_cluster(cluster_id, region)
+            if found is None or found["status"] == "deleting":
+                return
+        raise
 
 
 @translate_errors
 def delete_snapshot(snapshot_id: str, region: str | None = None) -> None:
-    client("rds", region).delete_db_cluster_snapshot(DBClusterSnapshotIdentifier=snapshot_id)
+    """Delete; a snapshot already gone counts as deleted."""
+    _unless_missing("DBClusterSnapshotNotFoundFault", client("rds", region).delete_db_cluster_snapshot,
+                    DBClusterSnapshotIdentifier=snapshot_id)

@@ -1,18 +1,21 @@
 """How outcomes are reported: an EMF metric per outcome and, for changes and
-failures, an SNS message."""
+failures, an SNS message. Both are best effort: a failure is logged and returned
+as a warning, never raised, so reporting can't turn a success into a failure
+(or start a cleanup)."""
 
 from __future__ import annotations
 
 import json
 import os
 
-from aws_lambda_powertools import Metrics
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from .clients import client
 
 NAMESPACE = "AuroraOps"
 metrics = Metrics(namespace=NAMESPACE, service="aurora-ops")  # explicit: same dimensions everywhere
+logger = Logger(service="aurora-ops")
 
 _METRIC_BY_ACTION = {
     "created": "ReadersCreated",
@@ -24,8 +27,19 @@ _METRIC_BY_ACTION = {
 }
 
 
-def record_metrics(workflow: str, outcome: dict, timings: dict[str, float] | None = None) -> None:
-    """One count per outcome, the capacity fallbacks it took, and any timings (seconds)."""
+def record_metrics(workflow: str, outcome: dict, timings: dict[str, float] | None = None) -> str | None:
+    """One count per outcome, the capacity fallbacks it took, and any timings (seconds).
+    Returns a warning instead of raising."""
+    try:
+        _record_metrics(workflow, outcome, timings)
+    except Exception as exc:  # noqa: BLE001 - best effort by design
+        logger.warning("metrics not recorded", extra={"error": repr(exc)})
+        metrics.clear_metrics()
+        return f"metrics not recorded: {type(exc).__name__}: {exc}"
+    return None
+
+
+def _record_metrics(workflow: str, outcome: dict, timings: dict[str, float] | None) -> None:
     metrics.add_dimension(name="Workflow", value=workflow)
     metrics.add_metric(name=_METRIC_BY_ACTION[outcome["action"]], unit=MetricUnit.Count, value=1)
     fallbacks = sum(1 for a in outcome.get("attempts", []) if a["result"] != "available")
@@ -36,9 +50,19 @@ def record_metrics(workflow: str, outcome: dict, timings: dict[str, float] | Non
     metrics.flush_metrics()
 
 
-def notify(workflow: str, outcome: dict) -> None:
+def notify(workflow: str, outcome: dict) -> str | None:
     """Publish changes and failures when a topic is configured. Not routine no-ops,
-    and not rejected input: bad input changes nothing, not even a notification."""
+    and not rejected input: bad input changes nothing, not even a notification.
+    Returns a warning instead of raising (SNS or its KMS key may refuse)."""
+    try:
+        _notify(workflow, outcome)
+    except Exception as exc:  # noqa: BLE001 - best effort by design
+        logger.warning("notification not sent", extra={"error": repr(exc)})
+        return f"notification not sent: {type(exc).__name__}: {exc}"
+    return None
+
+
+def _notify(workflow: str, outcome: dict) -> None:
     topic = os.environ.get("NOTIFICATION_TOPIC_ARN")
     if not topic or outcome["action"] not in ("created", "deleted", "restored", "failed") or outcome.get("error") == "InvalidInput":
         return

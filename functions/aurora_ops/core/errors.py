@@ -5,11 +5,25 @@ import json
 
 
 def caught_error_message(cause: str | None) -> str | None:
-    """A caught Lambda error's Cause is the runtime's JSON error payload: its message."""
+    """A caught Lambda error's Cause is the runtime's JSON error payload: its message.
+    Lambda's own failures (Lambda.ServiceException, ...) carry plain text, and
+    States.Timeout an empty cause: those are returned as they are."""
     try:
-        return json.loads(cause)["errorMessage"]
-    except (TypeError, ValueError, KeyError):
-        return cause
+        payload = json.loads(cause)
+    except (TypeError, ValueError):
+        return cause or None
+    if isinstance(payload, dict) and isinstance(payload.get("errorMessage"), str):
+        return payload["errorMessage"]
+    return cause
+
+
+def execution_error_name(caught: str | None, default: str) -> str:
+    """The error an execution fails with, from a caught error's name. Names that
+    begin with `States.` are reserved for Step Functions (a Fail state may not
+    raise them): States.Timeout becomes StepTimeout, and so on."""
+    if not caught:
+        return default
+    return f"Step{caught.removeprefix('States.')}" if caught.startswith("States.") else caught
 
 
 class AuroraOpsError(Exception):
@@ -30,6 +44,11 @@ class NoCapacityAvailable(AuroraOpsError):
 
 class AwsThrottled(AuroraOpsError):
     """An AWS API throttled us; the state machine retries with backoff."""
+
+
+class AwsUnavailable(AuroraOpsError):
+    """AWS did not answer (a transport error) or failed on its side (InternalFailure,
+    ServiceUnavailable, ...): transient, so the state machine retries with backoff."""
 
 
 class ReaderDeletionTimeout(AuroraOpsError):
@@ -57,6 +76,11 @@ _THROTTLING_CODES = frozenset(
         "SlowDown",
     }
 )
+# Server-side failures AWS documents as transient (HTTP 5xx): retried like throttling.
+_UNAVAILABLE_CODES = frozenset(
+    {"InternalFailure", "InternalError", "InternalServerError", "InternalServiceError", "ServiceUnavailable",
+     "ServiceUnavailableException", "InternalServerException"}
+)
 _by_code: dict[str, type[AwsApiError]] = {}
 
 
@@ -78,6 +102,8 @@ def aws_error_class(code: str) -> type[AwsApiError]:
 def aws_error(code: str, message: str) -> AuroraOpsError:
     if is_throttling(code):
         return AwsThrottled(f"{code}: {message}")
+    if code in _UNAVAILABLE_CODES:
+        return AwsUnavailable(f"{code}: {message}")
     return aws_error_class(code)(message)
 
 

@@ -20,6 +20,11 @@ class ScaleDownPolicy:
 
 
 @dataclass(frozen=True)
+class ScaleUpPolicy:
+    cooldown_minutes: int = 15  # no new reader this soon after this system created one
+
+
+@dataclass(frozen=True)
 class ClusterPolicy:
     min_readers: int = 1
     max_readers: int = 15
@@ -28,6 +33,7 @@ class ClusterPolicy:
     strategy: str = "instance-priority"
     promotion_tier: int = 15
     allow_smaller_than_writer: bool = False
+    scale_up: ScaleUpPolicy = ScaleUpPolicy()
     scale_down: ScaleDownPolicy = ScaleDownPolicy()
 
 
@@ -40,6 +46,7 @@ def parse_policy_document(document: object) -> dict[str, ClusterPolicy]:
         for key in ("instance_classes", "availability_zones"):
             if key in fields:
                 fields[key] = tuple(fields[key])
+        fields["scale_up"] = ScaleUpPolicy(**fields.get("scale_up", {}))
         fields["scale_down"] = ScaleDownPolicy(**fields.get("scale_down", {}))
         policy = ClusterPolicy(**fields)
         if policy.min_readers > policy.max_readers:

@@ -22,16 +22,19 @@ def is_event(document: object) -> bool:
 
 def request_from_event(event: dict) -> dict:
     """Validate an event and normalise it to a request:
-    {cluster_id | instance_id, reason, dry_run, event_id, trigger, ignore}."""
+    {cluster_id | instance_id, reason, dry_run, event_id, event_time, trigger, ignore}."""
     validate(event, core_schema("event"), InvalidInput, "input")
     detail, kind = event["detail"], event["detail-type"]
-    request = {"cluster_id": None, "instance_id": None, "dry_run": False, "event_id": event["id"], "ignore": None}
+    request = {"cluster_id": None, "instance_id": None, "dry_run": False, "event_id": event["id"], "ignore": None,
+               "event_time": event.get("time") if isinstance(event.get("time"), str) else None}
     if kind == "RDS DB Cluster Event":
         request["cluster_id"] = _require(detail.get("SourceIdentifier"), "input.detail.SourceIdentifier")
         request.update(trigger="rds-event", reason=str(detail.get("EventID", "rds-event")))
     elif kind == "RDS DB Instance Event":
         request["instance_id"] = _require(detail.get("SourceIdentifier"), "input.detail.SourceIdentifier")
         request.update(trigger="rds-event", reason=str(detail.get("EventID", "rds-event")))
+        if OWN_READER_NAME.search(request["instance_id"]):  # about a reader this system is creating
+            request["ignore"] = "own-request"
     elif kind == "AWS API Call via CloudTrail":
         params = detail.get("requestParameters")
         if not isinstance(params, dict):

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-import boto3
-
 from aurora_ops.core import clock
+
+from ..clients import client
 
 from .backends import rds_backend
 
@@ -45,7 +45,7 @@ class _Builder:
         self.now = clock.parse(world["now"])
 
     def _client(self, service: str, region: str | None = None):
-        return boto3.client(service, region_name=region or self.region)
+        return client(service, region or self.region)
 
     def build(self) -> BuiltWorld:
         iam = self._client("iam")
@@ -118,6 +118,9 @@ class _Builder:
             rds.create_db_cluster(DBClusterIdentifier=snapshot["cluster"], Engine=snapshot["engine"],
                                   EngineVersion=snapshot["engine_version"], MasterUsername="simulated",
                                   MasterUserPassword="simulated-password")
+            for snapshot_id, made in list(backend.cluster_snapshots.items()):  # the stand-in's own backup
+                if made.db_cluster_identifier == snapshot["cluster"] and made.snapshot_type == "automated":
+                    del backend.cluster_snapshots[snapshot_id]
         rds.create_db_cluster_snapshot(DBClusterIdentifier=snapshot["cluster"],
                                        DBClusterSnapshotIdentifier=snapshot["id"])
         made = backend.cluster_snapshots[snapshot["id"]]

@@ -6,9 +6,9 @@ from __future__ import annotations
 import copy
 from datetime import datetime, timedelta
 
-import boto3
-
 from aurora_ops.core import clock
+
+from ..clients import client
 
 from .backends import rds_backend, rds_regions
 from .build import STATE_TABLE
@@ -47,7 +47,7 @@ def dump_world(world: dict, now: datetime, faults: dict) -> dict:
         for region in regions
         for snapshot_id, snap in rds_backend(account, region).cluster_snapshots.items()
     ]
-    items = boto3.client("dynamodb", region_name=world["region"]).scan(TableName=STATE_TABLE)["Items"]
+    items = client("dynamodb", world["region"]).scan(TableName=STATE_TABLE)["Items"]
     dumped["locks"] = [
         {"cluster": item["pk"]["S"].split("#", 1)[1], "owner": item["owner"]["S"],
          "workflow": item.get("workflow", {}).get("S", ""),

@@ -73,13 +73,19 @@ def _with_defaults(world: dict) -> dict:
     world.setdefault("clusters", [])
     world.setdefault("snapshots", [])
     faults = world.setdefault("faults", {})
-    for key in ("insufficient_capacity", "capacity_lost", "not_orderable", "api_errors", "restore_ends_in"):
+    for key in ("insufficient_capacity", "capacity_lost", "not_orderable", "api_errors", "restore_ends_in", "lambda"):
         faults.setdefault(key, [])
     for fault in faults["api_errors"]:
         fault.setdefault("times", 1)
+        fault.setdefault("service", "rds")
+    for fault in faults["lambda"]:
+        fault.setdefault("times", 1)
+    faults.setdefault("duplicate_start", False)
     timing = world.setdefault("timing", {})
     timing.setdefault("polls_until_available", 1)
     timing.setdefault("polls_until_deleted", 1)
+    timing.setdefault("lambda_ms", 300)
+    timing.setdefault("api_ms", 60)
     world.setdefault("locks", [])
     world.setdefault("kms_keys", [])
     for key in world["kms_keys"]:

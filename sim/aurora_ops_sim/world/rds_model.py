@@ -4,7 +4,10 @@ moto's RDS is instant: here created instances, restored clusters and snapshot
 copies pass through `creating`/`copying` for `timing.polls_until_available`
 describes (status scripts), deleted instances stay `deleting` for
 `timing.polls_until_deleted` describes, a deleted writer fails over, cross-region
-copies land in the target region, and the restorable window is the world's."""
+copies land in the target region, and the restorable window is the world's.
+Calls RDS refuses and moto accepts are refused here: a cluster restored or
+created onto an existing identifier, a delete of an instance already
+`deleting`, a sixth snapshot copy in progress to one region."""
 
 from __future__ import annotations
 
@@ -14,6 +17,11 @@ from datetime import datetime
 from aurora_ops.core import clock
 
 from ..faults import Faults
+
+# "You can have up to five snapshot copy requests in progress to a single destination
+# Region per account" (Aurora User Guide, "DB cluster snapshot copying", Limitations).
+MAX_COPIES_IN_PROGRESS = 5
+_CREATES_CLUSTER = ("CreateDBCluster", "RestoreDBClusterFromSnapshot", "RestoreDBClusterToPointInTime")
 from .backends import rds_backend
 
 
@@ -36,6 +44,7 @@ class RdsModel:
     def before(self, client, region: str, operation: str, params: dict, original) -> dict | None:
         """Advance the status scripts a describe reads; answer the calls moto gets
         wrong (its response is returned instead of calling moto)."""
+        self._refuse_what_rds_refuses(client, region, operation, params)
         if operation == "DescribeOrderableDBInstanceOptions":
             return self._orderable_options(region, params)
         if operation == "DescribeDBInstances":
@@ -70,6 +79,23 @@ class RdsModel:
             self._restorable_window(region, result)
 
     # ------------------------------------------------------------ answers
+    def _refuse_what_rds_refuses(self, client, region: str, operation: str, params: dict) -> None:
+        backend = self._backend(region)
+        if operation in _CREATES_CLUSTER and params.get("DBClusterIdentifier") in backend.clusters:
+            raise _error(client, operation, "DBClusterAlreadyExistsFault",
+                         f"DB cluster {params['DBClusterIdentifier']} already exists")
+        if operation == "DeleteDBInstance":
+            db = backend.databases.get(params.get("DBInstanceIdentifier"))
+            if db is not None and db.status == "deleting":
+                raise _error(client, operation, "InvalidDBInstanceState",
+                             f"Instance {db.db_instance_identifier} is already being deleted.")
+        if operation == "CopyDBClusterSnapshot":
+            copying = sum(1 for snapshot in backend.cluster_snapshots.values() if snapshot.status == "copying")
+            if copying >= MAX_COPIES_IN_PROGRESS:
+                raise _error(client, operation, "SnapshotQuotaExceeded",
+                             f"{copying} snapshot copies are already in progress to {region}; "
+                             f"at most {MAX_COPIES_IN_PROGRESS} at a time")
+
     def _orderable_options(self, region: str, params: dict) -> dict:
         """Every class is orderable in every AZ of its region unless the world says otherwise."""
         instance_class = params["DBInstanceClass"]
@@ -203,3 +229,7 @@ class RdsModel:
             elif script["polls"] > self.timing["polls_until_deleted"]:
                 del backend.databases[instance_id]
                 del self.instances[instance_id]
+
+
+def _error(client, operation: str, code: str, message: str):
+    return client.exceptions.from_code(code)({"Error": {"Code": code, "Message": message}}, operation)

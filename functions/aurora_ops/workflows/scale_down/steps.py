@@ -10,7 +10,7 @@ from datetime import timedelta
 from ...aws import cloudwatch, locks, rds
 from ...aws.reporting import notify, record_metrics
 from ...core import clock
-from ...core.errors import InvalidInput, caught_error_message
+from ...core.errors import InvalidInput, caught_error_message, execution_error_name
 from ...core.policy import deployed_policies
 from ...core.tags import CREATED_BY_TAG
 from ...core.validation import validate
@@ -21,6 +21,9 @@ WORKFLOW = "scale-down"
 LOCK_TTL_SECONDS = 600  # the Express workflow runs 5 minutes at most
 DELETE_POLL_SECONDS = 30
 MAX_DELETE_POLLS = 6  # checks, 5 waits of DELETE_POLL_SECONDS between: inside Express's 5 minutes
+# Stop waiting for removals this long after the run started, whatever is left:
+# Express ends executions at 300 s, and the last Settle (with its retries) must fit.
+SETTLE_WAIT_LIMIT_SECONDS = 210
 
 
 def decision(cluster_id: str, action: str, reason: str, instance_id: str | None = None, **extra) -> dict:
@@ -36,7 +39,8 @@ def plan(raw_input: object) -> dict:
         clusters = [raw_input["cluster_id"]]
     else:
         clusters = sorted(c for c, p in policies.items() if p.scale_down.enabled)
-    return {"dry_run": dry_run, "clusters": [{"cluster_id": c, "dry_run": dry_run} for c in clusters]}
+    return {"dry_run": dry_run, "started_at": clock.iso(clock.now()),
+            "clusters": [{"cluster_id": c, "dry_run": dry_run} for c in clusters]}
 
 
 def evaluate_cluster(cluster_id: str, dry_run: bool, execution_name: str) -> dict:
@@ -47,6 +51,9 @@ def evaluate_cluster(cluster_id: str, dry_run: bool, execution_name: str) -> dic
     if not policy.scale_down.enabled:
         return decision(cluster_id, "none", "disabled")
     rules = policy.scale_down
+    removal = locks.last_removal(cluster_id)
+    if removal and removal["owner"] == execution_name:  # a retried invocation: this execution already chose
+        return _complete_own_removal(cluster_id, removal["instance_id"], execution_name)
     cluster = rds.describe_cluster(cluster_id)
     if cluster is None:
         return decision(cluster_id, "none", "error", error="ClusterNotFound",
@@ -60,9 +67,6 @@ def evaluate_cluster(cluster_id: str, dry_run: bool, execution_name: str) -> dic
     if reader is None:
         return decision(cluster_id, "none", reason, message=detail)
     now = clock.now()
-    removal = locks.last_removal(cluster_id)
-    if removal and removal["owner"] == execution_name:  # a retried invocation: that was our one reader
-        return decision(cluster_id, "deleted", "load-low", removal["instance_id"], pending=True)
     if in_cooldown(instances, removal and removal["at"], now, rules.cooldown_minutes):
         return decision(cluster_id, "none", "cooldown")
     readers = [i["instance_id"] for i in instances if not i["writer"] and i["status"] == "available"]
@@ -82,14 +86,30 @@ def evaluate_cluster(cluster_id: str, dry_run: bool, execution_name: str) -> dic
     try:
         changed = _changed_since_chosen(cluster_id, instance_id)
         if changed:
-            locks.release(cluster_id, execution_name)
             return decision(cluster_id, "none", changed, instance_id)
         # Recorded first: a retry after the delete must not pick a second reader.
         locks.record_removal(cluster_id, instance_id, execution_name)
         rds.delete_instance(instance_id)
-    except Exception:
+    finally:
+        # Held only while choosing and deleting: once the delete is issued the removal
+        # record (and its cooldown) guards the cluster, so no later failure or timeout
+        # of this execution can leave the lock behind.
         locks.release(cluster_id, execution_name)
-        raise
+    return decision(cluster_id, "deleted", "load-low", instance_id, pending=True)
+
+
+def _complete_own_removal(cluster_id: str, instance_id: str, execution_name: str) -> dict:
+    """This execution recorded a removal and its answer was lost: report it, and
+    issue the delete again if it never happened."""
+    try:
+        instance = rds.describe_instance(instance_id)
+        if instance is not None and instance["status"] != "deleting":
+            changed = _changed_since_chosen(cluster_id, instance_id)
+            if changed:
+                return decision(cluster_id, "none", changed, instance_id)
+            rds.delete_instance(instance_id)
+    finally:
+        locks.release(cluster_id, execution_name)
     return decision(cluster_id, "deleted", "load-low", instance_id, pending=True)
 
 
@@ -109,26 +129,31 @@ def _changed_since_chosen(cluster_id: str, instance_id: str) -> str | None:
 
 
 def settle(state: dict, execution_name: str) -> dict:
-    """Wait (bounded) for removed readers to be gone, release their locks, and
-    when nothing is pending any more: metrics, notifications, the output."""
+    """Wait (bounded in checks and in time) for removed readers to be gone; then
+    release any lock a failed evaluation may have left, and report: metrics,
+    notifications (best effort), the output."""
     decisions = [_from_caught_error(d) for d in state["decisions"]]
     polls = state.get("polls", 0) + 1
     for d in decisions:
         if d.get("pending") and rds.describe_instance(d["instance_id"]) is None:
             d["pending"] = False
-            locks.release(d["cluster_id"], execution_name)
     pending = [d for d in decisions if d.get("pending")]
-    if pending and polls < MAX_DELETE_POLLS:
-        return {"done": False, "decisions": decisions, "polls": polls, "wait_seconds": DELETE_POLL_SECONDS}
+    elapsed = (clock.now() - clock.parse(state["started_at"])).total_seconds()
+    if pending and polls < MAX_DELETE_POLLS and elapsed + DELETE_POLL_SECONDS <= SETTLE_WAIT_LIMIT_SECONDS:
+        return {"done": False, "decisions": decisions, "polls": polls, "wait_seconds": DELETE_POLL_SECONDS,
+                "started_at": state["started_at"]}
     for d in pending:  # deletion is under way and cannot be undone; stop waiting
         d["pending"] = False
         d["message"] = f"still deleting after {polls} checks"
-        locks.release(d["cluster_id"], execution_name)
     for d in decisions:
         d.pop("pending", None)
+        if d["reason"] == "error":  # the evaluation may have died holding the lock
+            locks.release(d["cluster_id"], execution_name)
         action = "failed" if d["reason"] == "error" else d["action"]
-        record_metrics(WORKFLOW, {**d, "action": action})
-        notify(WORKFLOW, {**d, "action": action})
+        warnings = [w for w in (record_metrics(WORKFLOW, {**d, "action": action}),
+                                notify(WORKFLOW, {**d, "action": action})) if w]
+        if warnings:
+            d["warnings"] = warnings
     failed = [d for d in decisions if d["reason"] == "error"]
     output = {"decisions": decisions}
     return {"done": True, "failed": bool(failed), "output": output, "error": "ScaleDownFailed" if failed else None,
@@ -139,6 +164,6 @@ def _from_caught_error(d: dict) -> dict:
     """A Map iteration that failed arrives as {cluster_id, error: {Error, Cause}}."""
     if isinstance(d.get("error"), dict):
         caught = d["error"]
-        return decision(d["cluster_id"], "none", "error", error=caught.get("Error"),
-                        message=caught_error_message(caught.get("Cause")))
+        return decision(d["cluster_id"], "none", "error", error=execution_error_name(caught.get("Error"), "Error"),
+                        message=caught_error_message(caught.get("Cause")) or caught.get("Error"))
     return d

@@ -1,10 +1,14 @@
-"""Scale-up decisions (pure): what was asked, and the ordered candidates."""
+"""Scale-up decisions (pure): what was asked, whether the need is stale, and the ordered candidates."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from ...core import clock
 from ...core.errors import InvalidInput
 from ...core.instances import size_rank
 from ...core.policy import ClusterPolicy
+from ...core.tags import CREATED_BY_TAG
 from ...core.triggers import is_event, request_from_event
 from ...core.validation import validate
 
@@ -13,7 +17,7 @@ INPUT_SCHEMA = (__package__, "input")
 
 def parse_request(document: object) -> dict:
     """Normalise the direct form or an EventBridge event to a request:
-    {cluster_id | instance_id, reason, dry_run, event_id, trigger, ignore}."""
+    {cluster_id | instance_id, reason, dry_run, event_id, event_time, trigger, ignore}."""
     if is_event(document):
         return request_from_event(document)
     validate(document, INPUT_SCHEMA, InvalidInput, "input")
@@ -23,9 +27,25 @@ def parse_request(document: object) -> dict:
         "reason": document.get("reason", "manual"),
         "dry_run": document.get("dry_run", False),
         "event_id": None,
+        "event_time": None,
         "trigger": "manual",
         "ignore": None,
     }
+
+
+def cooldown(readers: list[dict], event_time: datetime | None, now: datetime, minutes: int) -> str | None:
+    """Why a need is stale, or None. `readers` are the cluster's serving readers:
+    a need older than the newest one this system created was met by it, and
+    none is acted on within `minutes` after that reader was created."""
+    created = [clock.parse(r["created"]) for r in readers if CREATED_BY_TAG in r["tags"] and r["created"]]
+    if not created:
+        return None
+    newest = max(created)
+    if event_time is not None and event_time < newest:
+        return f"the event ({clock.iso(event_time)}) is older than reader created at {clock.iso(newest)}"
+    if now < newest + timedelta(minutes=minutes):
+        return f"a reader was created at {clock.iso(newest)}; cooldown_minutes is {minutes}"
+    return None
 
 
 def plan_candidates(

@@ -8,14 +8,14 @@ import json
 from ...aws import locks, rds
 from ...aws.reporting import notify, record_metrics
 from ...core import clock
-from ...core.errors import OwnershipViolation, ReaderDeletionTimeout, caught_error_message
+from ...core.errors import OwnershipViolation, ReaderDeletionTimeout, caught_error_message, execution_error_name
 from ...core.instances import CREATE_FAILED, serving_readers
 from ...core.naming import reader_identifier
 from ...core.outcome import make_outcome
 from ...core.policy import deployed_policies
 from ...core.tags import CREATED_BY_TAG
 from ...shared.capacity import create_first_available
-from .decisions import parse_request, plan_candidates
+from .decisions import cooldown, parse_request, plan_candidates
 
 WORKFLOW = "scale-up"
 FIRST_POLL_SECONDS = 300  # Aurora readers take 5+ minutes; polling sooner only costs transitions
@@ -48,6 +48,9 @@ def prepare(raw_input: object, execution_name: str) -> dict:
         instance = rds.describe_instance(request["instance_id"])
         cluster_id = instance["cluster_id"] if instance else None
         request["cluster_id"] = cluster_id
+        if instance and CREATED_BY_TAG in instance["tags"]:  # about a reader this system created
+            state["outcome"] = _none(cluster_id, "own-request")
+            return state
     policy = policies.get(cluster_id) if cluster_id else None
     cluster = rds.describe_cluster(cluster_id) if policy else None
     if cluster is None:
@@ -62,6 +65,12 @@ def prepare(raw_input: object, execution_name: str) -> dict:
         state["outcome"] = _none(cluster_id, "cluster-not-available", "the cluster has no writer")
         return state
     readers = serving_readers(instances)
+    stale = cooldown(readers, _event_time(request), clock.now(), policy.scale_up.cooldown_minutes)
+    if stale:
+        handled = request["event_id"] and locks.event_owner(request["event_id"])
+        state["outcome"] = _none(cluster_id, "duplicate-event", f"handled by {handled}") if handled else \
+            _none(cluster_id, "cooldown", stale)
+        return state
     if len(readers) >= policy.max_readers:
         state["outcome"] = _none(cluster_id, "max-readers",
                                  f"{len(readers)} readers, max_readers is {policy.max_readers}")
@@ -86,6 +95,13 @@ def prepare(raw_input: object, execution_name: str) -> dict:
                                  f"no policy class fits: none is at least the writer's {writer['instance_class']}"
                                  if policy.instance_classes else "no candidate AZ in the cluster's subnet group")
     return state
+
+
+def _event_time(request: dict):
+    try:
+        return clock.parse(request["event_time"]) if request.get("event_time") else None
+    except ValueError:  # an unreadable time says nothing about staleness
+        return None
 
 
 def check_orderable(check: dict) -> dict:
@@ -115,6 +131,9 @@ def create_reader(state: dict) -> dict:
     """Create the next candidate; InsufficientDBInstanceCapacity moves on to the
     one after. All exhausted: state["failure"] is set (attempts kept in state)."""
     cluster = state["cluster"]
+    adopted = _adopt_own_reader(state)
+    if adopted is not None:  # a retry after a create whose answer was lost: that create counts
+        return adopted
     lost = sum(1 for a in state["attempts"] if a["result"] != "insufficient-capacity")
     index = instance_id = None
     if lost < MAX_LOST_READERS:
@@ -144,6 +163,23 @@ def create_reader(state: dict) -> dict:
         message += f"; {len(state['plan']['not_orderable'])} candidates were not orderable"
     state["failure"] = {"error": "NoCapacityAvailable", "message": message}
     return state
+
+
+def _adopt_own_reader(state: dict) -> dict | None:
+    """A serving reader tagged as this execution's that the state does not know of:
+    adopt it instead of creating another. Readers given up on are deleting or gone."""
+    cluster, candidates = state["cluster"], state["plan"]["candidates"]
+    instances = rds.describe_cluster_instances(cluster["cluster_id"], cluster["writer_id"])
+    mine = {i["instance_id"] for i in serving_readers(instances)
+            if i["tags"].get(CREATED_BY_TAG) == state["execution_name"]}
+    for index in range(len(candidates)):
+        instance_id = reader_identifier(cluster["cluster_id"], state["execution_name"], index + 1)
+        if instance_id in mine:
+            state["next_candidate"] = index + 1
+            state["current"] = {**candidates[index], "instance_id": instance_id, "phase": "creating",
+                                "polls": 0, "wait_seconds": FIRST_POLL_SECONDS}
+            return state
+    return None
 
 
 def check_reader(state: dict) -> dict:
@@ -207,8 +243,10 @@ def finish(state: dict, execution_name: str) -> dict:
     seconds = None
     if outcome["action"] == "created":
         seconds = (clock.now() - clock.parse(state["started_at"])).total_seconds()
-    record_metrics(WORKFLOW, outcome, {"SecondsToAvailable": seconds} if seconds is not None else None)
-    notify(WORKFLOW, outcome)
+    warnings = [w for w in (record_metrics(WORKFLOW, outcome, {"SecondsToAvailable": seconds} if seconds is not None else None),
+                            notify(WORKFLOW, outcome)) if w]
+    if warnings:  # reporting is best effort: it never changes the outcome
+        outcome["warnings"] = warnings
     failed = outcome["action"] == "failed"
     return {"outcome": outcome, "failed": failed, "error": outcome["error"],
             "cause": json.dumps(outcome) if failed else None}
@@ -221,7 +259,8 @@ def _final_outcome(state: dict) -> dict:
         error = state["error"]
         return make_outcome(action="failed", reason="error", cluster_id=cluster_id, attempts=attempts,
                             instance_id=(state.get("current") or {}).get("instance_id"),
-                            error=error.get("Error"), message=caught_error_message(error.get("Cause")))
+                            error=execution_error_name(error.get("Error"), "ScaleUpFailed"),
+                            message=caught_error_message(error.get("Cause")) or error.get("Error"))
     if state.get("failure"):
         return make_outcome(action="failed", reason="no-capacity", cluster_id=cluster_id, attempts=attempts,
                             plan=state["plan"], error=state["failure"]["error"], message=state["failure"]["message"])

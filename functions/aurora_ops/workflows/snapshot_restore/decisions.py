@@ -28,13 +28,22 @@ def instance_slots(target_cluster_id: str, specs: list[dict]) -> list[dict]:
             number = len(slots) + 1
             slots.append({
                 "number": number,
-                "name": f"{target_cluster_id[:56]}-{number}",
+                "name": f"{_instance_prefix(target_cluster_id)}-{number}",
                 "instance_class": spec["instance_class"],
                 "availability_zone": spec.get("availability_zone"),
                 "promotion_tier": spec.get("promotion_tier", 1),
                 "role": "writer" if number == 1 else "reader",
             })
     return slots
+
+
+def _instance_prefix(target_cluster_id: str) -> str:
+    """The target's name, or for a long one (instance names have 63 characters and
+    need room for `-16-12`) a cut name plus a digest, so two long targets that
+    share a prefix never name an instance alike."""
+    if len(target_cluster_id) <= 56:
+        return target_cluster_id
+    return f"{target_cluster_id[:47]}-{hashlib.sha256(target_cluster_id.encode()).hexdigest()[:8]}"
 
 
 def slot_instance_id(slot: dict, candidate_index: int) -> str:

@@ -10,7 +10,8 @@ from ...aws import rds, records
 from ...aws.reporting import notify, record_metrics
 from ...core import clock
 from ...core.errors import (CopyFailed, InvalidInput, NoCapacityAvailable, OwnershipViolation, RestoreFailed,
-                            RestoreTimeout, SnapshotNotFound, TargetExists, aws_error_class, caught_error_message)
+                            RestoreTimeout, SnapshotNotFound, TargetExists, aws_error_class, caught_error_message,
+                            execution_error_name)
 from ...core.instances import CREATE_FAILED
 from ...core.policy import deployed_policies
 from ...core.tags import CREATED_BY_TAG, OPERATION_TAG
@@ -26,6 +27,7 @@ COPY_POLL_SECONDS, MAX_COPY_POLLS = 300, 144  # copies can take hours: up to 12
 CLUSTER_POLL_SECONDS, MAX_CLUSTER_POLLS = 60, 240  # up to 4 hours
 INSTANCE_POLL_SECONDS, MAX_INSTANCE_POLLS = 60, 90
 CLEANUP_POLL_SECONDS, MAX_CLEANUP_POLLS = 30, 60
+MAX_INSTANCES = 16  # Aurora: one writer and up to 15 replicas per cluster
 
 
 def _region() -> str:
@@ -38,12 +40,22 @@ def prepare(raw_input: object, execution_name: str) -> dict:
     Reads only, except the operation record (not for a dry run)."""
     validate(raw_input, INPUT_SCHEMA, InvalidInput, "input")
     source = {"snapshot": "latest", "restore_time": None, "region": _region(), **raw_input["source"]}
+    if source["snapshot"] is None:  # null: not given (a point-in-time request may say so)
+        source["snapshot"] = "latest"
     if source["snapshot"].startswith("arn:"):  # arn:aws:rds:REGION:ACCOUNT:cluster-snapshot:NAME
-        source["region"] = source["snapshot"].split(":")[3]
+        arn_region = source["snapshot"].split(":")[3]
+        if raw_input["source"].get("region") not in (None, arn_region):
+            raise InvalidInput(f"input.source.region: {raw_input['source']['region']} contradicts the snapshot "
+                               f"ARN, which is in {arn_region}")
+        source["region"] = arn_region
     target = {"region": source["region"], "kms_key_id": None, "db_subnet_group": None, "vpc_security_group_ids": [],
               "db_cluster_parameter_group": None, "tags": {}, **raw_input["target"]}
     target["instances"] = [{"availability_zone": None, "count": 1, "promotion_tier": 1, **spec}
                            for spec in target["instances"]]
+    total = sum(spec["count"] for spec in target["instances"])
+    if total > MAX_INSTANCES:
+        raise InvalidInput(f"input.target.instances: {total} instances; an Aurora cluster has at most "
+                           f"{MAX_INSTANCES} (1 writer and 15 readers)")
     # From the request with its defaults spelled out, before anything is resolved:
     # the same request, however it is written, resumes the same operation.
     op_id = operation_id(source, target)
@@ -214,7 +226,10 @@ def check_cluster(state: dict) -> dict:
 
 def manage_password(state: dict) -> dict:
     """Hand the master password to Secrets Manager so the source's credentials don't carry over."""
-    rds.manage_master_password(state["target"]["cluster_id"], state["target"]["region"])
+    target = state["target"]
+    cluster = rds.describe_cluster(target["cluster_id"], target["region"])
+    if not (cluster and cluster["master_user_secret"]):  # a repeated step: already handed over
+        rds.manage_master_password(target["cluster_id"], target["region"])
     # polls keep counting: the cluster gets MAX_CLUSTER_POLLS in all, before and after this change
     state["cluster"].update(password_managed=True, phase="waiting", wait_seconds=CLUSTER_POLL_SECONDS // 2)
     records.record(state["operation_id"], state["execution_name"], "password_managed", "running")
@@ -314,9 +329,12 @@ def finalize(state: dict) -> dict:
     output["resumed"] = state["resumed"]
     records.record(state["operation_id"], state["execution_name"], "finished", "succeeded", output)
     fallbacks = [a for slot in state["slots"] for a in slot.get("attempts", [])]
-    record_metrics(WORKFLOW, {"action": "restored", "attempts": fallbacks},
-                   {"RestoreDurationSeconds": output["duration_seconds"]})
-    notify(WORKFLOW, {"action": "restored", "cluster_id": target["cluster_id"], "instance_id": None, **output})
+    warnings = [w for w in (record_metrics(WORKFLOW, {"action": "restored", "attempts": fallbacks},
+                                           {"RestoreDurationSeconds": output["duration_seconds"]}),
+                            notify(WORKFLOW, {"action": "restored", "cluster_id": target["cluster_id"],
+                                              "instance_id": None, **output})) if w]
+    if warnings:  # reporting is best effort: the restore succeeded all the same
+        output["warnings"] = warnings
     state["output"] = output
     return state
 
@@ -326,11 +344,18 @@ def cleanup(state: dict) -> dict:
     (instances, then the cluster, then the temporary copy) and nothing else.
     Called again after a wait while deleted instances are still going away."""
     error = state["error"]
-    message = caught_error_message(error.get("Cause")) or ""
+    message = caught_error_message(error.get("Cause")) or error.get("Error") or ""
+    name = execution_error_name(error.get("Error"), "RestoreFailed")
+    if state.get("rejected"):  # Prepare failed: nothing was created, nothing is recorded or notified
+        state.update(cleanup={"done": True, "deleted": []}, failure={"error": name, "cause": message})
+        return state
     progress = state.setdefault("cleanup", {"polls": 0, "deleted": [], "done": False})
     progress["wait_seconds"] = CLEANUP_POLL_SECONDS
     target, me = state["target"], state["execution_name"]
-    if state["options"]["delete_on_failure"]:
+    restored = state["instances"]["phase"] == "available"
+    if restored:  # only finalizing failed: a restore that is complete is never deleted
+        message += "; the restore had completed: the cluster and its instances were kept"
+    elif state["options"]["delete_on_failure"]:
         cluster = rds.describe_cluster(target["cluster_id"], target["region"])
         ours = []
         if cluster is not None:
@@ -355,11 +380,18 @@ def cleanup(state: dict) -> dict:
                 if snapshot and snapshot["tags"].get(CREATED_BY_TAG) == me:
                     rds.delete_snapshot(copy["snapshot_id"], target["region"])
                     progress["deleted"].append(copy["snapshot_id"])
-    cause = {"error": error.get("Error"), "message": message, "operation_id": state["operation_id"],
+    cause = {"error": name, "message": message, "operation_id": state["operation_id"],
              "deleted": progress["deleted"], "delete_on_failure": state["options"]["delete_on_failure"]}
+    if restored:
+        cause["kept"] = [target["cluster_id"], *(slot["instance_id"] for slot in state["slots"])]
+        if state.get("copy") and state["copy"]["created_by_us"]:
+            cause["kept"].append(state["copy"]["snapshot_id"])
     records.record(state["operation_id"], me, "failed", "failed", cause)
-    record_metrics(WORKFLOW, {"action": "failed"})
-    notify(WORKFLOW, {"action": "failed", "cluster_id": target["cluster_id"], "instance_id": None, **cause})
+    warnings = [w for w in (record_metrics(WORKFLOW, {"action": "failed"}),
+                            notify(WORKFLOW, {"action": "failed", "cluster_id": target["cluster_id"],
+                                              "instance_id": None, **cause})) if w]
+    if warnings:
+        cause["warnings"] = warnings
     progress["done"] = True
-    state["failure"] = {"error": error.get("Error") or "RestoreFailed", "cause": json.dumps(cause)}
+    state["failure"] = {"error": name, "cause": json.dumps(cause)}
     return state

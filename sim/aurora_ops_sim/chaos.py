@@ -1,0 +1,77 @@
+"""`aurora-ops chaos`: the same execution many times, each with faults drawn at
+random from a seed (Lambda faults on random Task states, throttling, internal
+failures and transport errors on random AWS calls, duplicate starts), on top
+of the world's own faults; after each run the six invariants of the contract
+are checked. Run `i` uses seed `seed + i`, so `--seed S --runs 1` replays it."""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+
+from .engine import ROOT, Simulation, asl_file
+from .invariants import check_invariants
+from .world import load_world
+
+LAMBDA_FAULTS = ("lost-response", "timeout", "service-error", "throttled")
+API_FAULT_CODES = ("Throttling", "InternalFailure", "EndpointConnectionError")
+
+
+def task_states(workflow: str, root) -> list[str]:
+    """Every Task state of the workflow's ASL file, Map iterators included."""
+    found = []
+
+    def walk(states: dict) -> None:
+        for name, state in states.items():
+            if state["Type"] == "Task":
+                found.append(name)
+            for key in ("Iterator", "ItemProcessor"):
+                if key in state:
+                    walk(state[key]["States"])
+
+    walk(json.loads((root / asl_file(workflow)).read_text())["States"])
+    return found
+
+
+def draw_faults(rng: random.Random, states: list[str], operations: list[tuple[str, str]]) -> dict:
+    """A run's extra faults: a few Lambda faults, a few AWS call errors, maybe a duplicate start."""
+    lambda_faults = [{"state": rng.choice(states), "fault": rng.choice(LAMBDA_FAULTS), "times": rng.choice((1, 1, 2))}
+                     for _ in range(rng.choice((0, 1, 1, 2, 3)))]
+    api_errors = []
+    for _ in range(rng.choice((0, 1, 1, 2))):
+        service, operation = rng.choice(operations)
+        api_errors.append({"service": service, "operation": operation, "code": rng.choice(API_FAULT_CODES),
+                           "times": rng.choice((1, 1, 2))})
+    return {"lambda": lambda_faults, "api_errors": api_errors, "duplicate_start": rng.random() < 0.25}
+
+
+def _with_faults(world: dict, extra: dict) -> dict:
+    world = copy.deepcopy(world)
+    faults = world.setdefault("faults", {})
+    faults["lambda"] = [*faults.get("lambda", []), *extra["lambda"]]
+    faults["api_errors"] = [*faults.get("api_errors", []), *extra["api_errors"]]
+    faults["duplicate_start"] = faults.get("duplicate_start", False) or extra["duplicate_start"]
+    return world
+
+
+def _run(workflow: str, world: dict, execution_input) -> tuple[dict, dict]:
+    with Simulation(world, echo_handler_output=False) as simulation:
+        before = simulation.dump_world()
+        return before, simulation.run(workflow, execution_input)
+
+
+def chaos(workflow: str, world, execution_input, runs: int = 50, seed: int = 0, root=None) -> dict:
+    """{"runs": N, "violations": [{"seed", "faults", "invariant", "detail"}]}."""
+    world = load_world(world)
+    root = root or ROOT
+    _, baseline = _run(workflow, world, execution_input)  # which AWS calls this execution makes
+    operations = sorted({(c["service"], c["operation"]) for c in baseline["aws_calls"]})
+    states = task_states(workflow, root)
+    violations = []
+    for run_seed in range(seed, seed + runs):
+        extra = draw_faults(random.Random(run_seed), states, operations or [("rds", "DescribeDBClusters")])
+        before, report = _run(workflow, _with_faults(world, extra), execution_input)
+        for invariant, detail in check_invariants(workflow, execution_input, before, report):
+            violations.append({"seed": run_seed, "faults": extra, "invariant": invariant, "detail": detail})
+    return {"runs": runs, "violations": violations}

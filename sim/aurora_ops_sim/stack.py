@@ -1,0 +1,113 @@
+"""template.yaml as deployed into the simulated account: each state machine with
+its substitutions resolved, each function registered with moto and bound to
+its real handler and environment."""
+
+from __future__ import annotations
+
+import importlib
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field
+
+from .clients import client
+from .template import Template
+from .world.build import STATE_TABLE
+
+EXPRESS_LIMIT_SECONDS = 300  # Express executions end after 5 minutes whatever their TimeoutSeconds
+
+
+@dataclass(frozen=True)
+class DeployedMachine:
+    arn: str
+    type: str  # STANDARD | EXPRESS
+    timeout_seconds: float | None  # the execution's limit (Express: at most 300)
+    task_timeouts: dict = field(default_factory=dict)  # Task state name -> TimeoutSeconds
+
+
+def _task_timeouts(states: dict, found: dict) -> dict:
+    """TimeoutSeconds of every Task state, Map iterators included (ASL default: 60 s)."""
+    for name, state in states.items():
+        if state["Type"] == "Task":
+            found[name] = state.get("TimeoutSeconds", 60)
+        for key in ("Iterator", "ItemProcessor"):
+            if key in state:
+                _task_timeouts(state[key]["States"], found)
+        for branch in state.get("Branches", []):
+            _task_timeouts(branch["States"], found)
+    return found
+
+
+class SimulatedStack:
+    def __init__(self, template: Template, world: dict, role_arn: str, topic_arn: str):
+        self.template = template
+        self.world = world
+        self.region = world["region"]
+        self.account = world["account_id"]
+        self.role_arn = role_arn
+        self.topic_arn = topic_arn
+        self.functions: dict[str, tuple] = {}  # logical id -> (handler, environment)
+        self._machines: dict[str, DeployedMachine] = {}
+
+    def _client(self, service: str):
+        return client(service, self.region)
+
+    def state_machine(self, asl_file: str) -> DeployedMachine:
+        if asl_file in self._machines:
+            return self._machines[asl_file]
+        machine = self.template.state_machine(asl_file)
+        definition = machine.definition
+        for name, value in machine.substitutions.items():
+            definition = definition.replace("${%s}" % name, self.resolve(value))
+        if "${" in definition:
+            raise KeyError(f"{asl_file}: a ${{...}} has no DefinitionSubstitutions entry")
+        parsed = json.loads(definition)
+        timeout = parsed.get("TimeoutSeconds")
+        if machine.type == "EXPRESS":
+            timeout = min(timeout or EXPRESS_LIMIT_SECONDS, EXPRESS_LIMIT_SECONDS)
+        arn = self._client("stepfunctions").create_state_machine(
+            name=machine.logical_id, definition=definition, roleArn=self.role_arn, type=machine.type
+        )["stateMachineArn"]
+        self._machines[asl_file] = DeployedMachine(arn, machine.type, timeout, _task_timeouts(parsed["States"], {}))
+        return self._machines[asl_file]
+
+    def resolve(self, value) -> str:
+        """A CloudFormation value of the template, as this simulated stack has it."""
+        if isinstance(value, str):
+            return value
+        if "Fn::GetAtt" in value:
+            logical_id, attribute = value["Fn::GetAtt"]
+            if logical_id in self.template.functions and attribute == "Arn":
+                return self.function_arn(logical_id)
+        if "Ref" in value:
+            ref = value["Ref"]
+            known = {
+                "PolicyDocument": json.dumps(self.world["policies"]),
+                "StateTable": STATE_TABLE,
+                "NotificationTopic": self.topic_arn,
+                "AWS::Region": self.region,
+                "MetricDelaySeconds": "0",  # the world's datapoints are published up to `now`
+                "AWS::AccountId": self.account,
+            }
+            if ref in known:
+                return known[ref]
+            default = self.template.parameter_default(ref)
+            if default is not None:
+                return str(default)
+        raise KeyError(f"the simulator cannot resolve {value!r} from template.yaml")
+
+    def function_arn(self, logical_id: str) -> str:
+        if logical_id not in self.functions:
+            function = self.template.functions[logical_id]
+            module_name, attribute = function.handler.rsplit(".", 1)
+            handler = getattr(importlib.import_module(module_name), attribute)
+            environment = {k: self.resolve(v) for k, v in function.environment.items()}
+            self.functions[logical_id] = (handler, environment)
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w") as archive:
+                archive.writestr("handler.py", "# the simulator runs the real handler in-process\n")
+            self._client("lambda").create_function(
+                FunctionName=logical_id, Runtime="python3.13", Role=self.role_arn, Handler=function.handler,
+                Code={"ZipFile": buffer.getvalue()},
+            )
+        return f"arn:aws:lambda:{self.region}:{self.account}:function:{logical_id}"
