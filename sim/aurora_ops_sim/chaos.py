@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import copy
 import json
+import multiprocessing
+import os
 import random
 
 from .engine import ROOT, Simulation, asl_file
@@ -61,17 +63,32 @@ def _run(workflow: str, world: dict, execution_input) -> tuple[dict, dict]:
         return before, simulation.run(workflow, execution_input)
 
 
-def chaos(workflow: str, world, execution_input, runs: int = 50, seed: int = 0, root=None) -> dict:
-    """{"runs": N, "violations": [{"seed", "faults", "invariant", "detail"}]}."""
+_job: dict = {}  # what each run of this process needs: set once per process, not per run
+
+
+def _one_run(run_seed: int) -> list[dict]:
+    job = _job
+    extra = draw_faults(random.Random(run_seed), job["states"], job["operations"])
+    before, report = _run(job["workflow"], _with_faults(job["world"], extra), job["input"])
+    return [{"seed": run_seed, "faults": extra, "invariant": invariant, "detail": detail}
+            for invariant, detail in check_invariants(job["workflow"], job["input"], before, report)]
+
+
+def chaos(workflow: str, world, execution_input, runs: int = 50, seed: int = 0, root=None,
+          jobs: int | None = None) -> dict:
+    """{"runs": N, "violations": [{"seed", "faults", "invariant", "detail"}]}. Runs are
+    shared among `jobs` worker processes (default: one per core), each reused for
+    all its runs; the result does not depend on how many."""
     world = load_world(world)
-    root = root or ROOT
     _, baseline = _run(workflow, world, execution_input)  # which AWS calls this execution makes
     operations = sorted({(c["service"], c["operation"]) for c in baseline["aws_calls"]})
-    states = task_states(workflow, root)
-    violations = []
-    for run_seed in range(seed, seed + runs):
-        extra = draw_faults(random.Random(run_seed), states, operations or [("rds", "DescribeDBClusters")])
-        before, report = _run(workflow, _with_faults(world, extra), execution_input)
-        for invariant, detail in check_invariants(workflow, execution_input, before, report):
-            violations.append({"seed": run_seed, "faults": extra, "invariant": invariant, "detail": detail})
-    return {"runs": runs, "violations": violations}
+    _job.update(workflow=workflow, world=world, input=execution_input, states=task_states(workflow, root or ROOT),
+                operations=operations or [("rds", "DescribeDBClusters")])
+    seeds = range(seed, seed + runs)
+    jobs = min(jobs or os.cpu_count() or 1, max(runs, 1))
+    if jobs > 1:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:  # forked: inherits _job and the imports
+            per_run = pool.map(_one_run, seeds, chunksize=1)
+    else:
+        per_run = [_one_run(run_seed) for run_seed in seeds]
+    return {"runs": runs, "violations": [v for found in per_run for v in found]}

@@ -50,6 +50,8 @@ def _arguments(argv):
     chaos.add_argument("--runs", type=_non_negative, default=50, help="how many runs (default 50)")
     chaos.add_argument("--seed", type=_non_negative, default=0,
                        help="run i uses seed SEED+i; --seed S --runs 1 replays run S (default 0)")
+    chaos.add_argument("--jobs", type=_non_negative, default=0,
+                       help="worker processes (default: one per core); results do not depend on it")
     return parser.parse_args(argv)
 
 
@@ -75,7 +77,8 @@ def main(argv=None) -> int:
         if args.command == "chaos":
             from .chaos import chaos
 
-            result = chaos(args.workflow, world, execution_input, runs=args.runs, seed=args.seed)
+            result = chaos(args.workflow, world, execution_input, runs=args.runs, seed=args.seed,
+                           jobs=args.jobs or None)
         else:
             # Handler output (logs, EMF metrics) goes to stderr with --json or --verbose;
             # the human-readable account stays readable without it.

@@ -180,12 +180,14 @@ class Simulation(LambdaSide):
         """Simulated time spent inside a Lambda invocation or an AWS call."""
         self.now += timedelta(milliseconds=milliseconds)
 
-    def _check_deadline(self) -> None:
+    def _check_deadline(self) -> bool:
         """Past the state machine's TimeoutSeconds (300 s for Express): the execution times out."""
-        if self._deadline is not None and self.now > self._deadline:
-            env = self._root_env()
-            if env is not None and env.is_running():
-                env.set_timed_out()
+        if self._deadline is None or self.now <= self._deadline:
+            return False
+        env = self._root_env()
+        if env is not None and env.is_running():
+            env.set_timed_out()
+        return True
 
     # -------------------------------------------- hooks called by patches
     def advance(self, seconds: float, env) -> None:

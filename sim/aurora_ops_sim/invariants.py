@@ -55,7 +55,8 @@ def check_invariants(workflow: str, execution_input, before: dict, report: dict)
 
     # 2. nothing foreign touched
     created_in_run = {c["params"].get(p) for run in runs for c in run["aws_calls"]
-                      if c["operation"].startswith(("Create", "Restore", "Copy")) for p in _ID_PARAMS}
+                      if c["operation"].startswith(("Create", "Restore", "Copy"))
+                      for p in (*_ID_PARAMS, "TargetDBClusterSnapshotIdentifier")} - {None}
     for run in runs:
         for call in run["aws_calls"]:
             if call["service"] != "rds" or not call["operation"].startswith(("Delete", "Modify")):

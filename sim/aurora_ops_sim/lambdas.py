@@ -11,6 +11,7 @@ import json
 import os
 import traceback
 from dataclasses import dataclass
+from datetime import timedelta
 
 from botocore.exceptions import ClientError
 from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import EvalTimeoutError
@@ -63,11 +64,15 @@ class LambdaSide:
             original(env, parameters, region, credentials)
         except LambdaFunctionErrorException as exc:  # the handler raised: its error, unless lost below
             failed = exc
-        self._check_deadline()
+        limit = self._machine.task_timeouts.get(state) if self._machine else None  # None: not a stack machine
+        timed_out = fault == "timeout" or (limit is not None and (self.now - started).total_seconds() > limit)
+        if timed_out and limit is not None:  # Step Functions waited the whole TimeoutSeconds
+            self.now = max(self.now, started + timedelta(seconds=limit))
+        if self._check_deadline():
+            return  # the execution itself timed out meanwhile: nothing of this task matters any more
         if fault == "lost-response":
             raise _lambda_error("ServiceException", f"simulated fault: the response of {state} was lost")
-        limit = self._machine.task_timeouts.get(state) if self._machine else None  # None: not a stack machine
-        if fault == "timeout" or (limit is not None and (self.now - started).total_seconds() > limit):
+        if timed_out:
             raise EvalTimeoutError()  # Step Functions: States.Timeout, empty cause
         if failed:
             raise failed
