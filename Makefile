@@ -83,7 +83,7 @@ demo: setup
 # ------------------------------------------------------------------- test
 
 test: setup
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --dist loadfile
 	$(MAKE) lint
 	$(MAKE) build
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import multiprocessing
 import os
 import random
+import sys
 
 from .engine import ROOT, Simulation, asl_file
 from .invariants import check_invariants
@@ -66,6 +68,16 @@ def _run(workflow: str, world: dict, execution_input) -> tuple[dict, dict]:
 _job: dict = {}  # what each run of this process needs: set once per process, not per run
 
 
+def _set_job(job: dict, moto_log_level: int) -> None:
+    _job.update(job)
+    logging.getLogger("moto").setLevel(moto_log_level)  # as quiet as the parent
+
+
+def _start_worker(job: dict, moto_log_level: int) -> None:
+    _set_job(job, moto_log_level)
+    sys.stdout = sys.stderr  # handlers' logs never mix into the parent's result on stdout
+
+
 def _one_run(run_seed: int) -> list[dict]:
     job = _job
     extra = draw_faults(random.Random(run_seed), job["states"], job["operations"])
@@ -82,13 +94,15 @@ def chaos(workflow: str, world, execution_input, runs: int = 50, seed: int = 0, 
     world = load_world(world)
     _, baseline = _run(workflow, world, execution_input)  # which AWS calls this execution makes
     operations = sorted({(c["service"], c["operation"]) for c in baseline["aws_calls"]})
-    _job.update(workflow=workflow, world=world, input=execution_input, states=task_states(workflow, root or ROOT),
-                operations=operations or [("rds", "DescribeDBClusters")])
+    job = {"workflow": workflow, "world": world, "input": execution_input,
+           "states": task_states(workflow, root or ROOT), "operations": operations or [("rds", "DescribeDBClusters")]}
     seeds = range(seed, seed + runs)
     jobs = min(jobs or os.cpu_count() or 1, max(runs, 1))
-    if jobs > 1:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:  # forked: inherits _job and the imports
+    if jobs > 1:  # spawned, not forked: moto's interpreter threads make fork unsafe
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(jobs, initializer=_start_worker, initargs=(job, logging.getLogger("moto").level)) as pool:
             per_run = pool.map(_one_run, seeds, chunksize=1)
     else:
+        _set_job(job, logging.getLogger("moto").level)
         per_run = [_one_run(run_seed) for run_seed in seeds]
     return {"runs": runs, "violations": [v for found in per_run for v in found]}
