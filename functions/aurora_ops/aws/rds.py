@@ -147,20 +147,26 @@ def create_reader(
                     tags={CREATED_BY_TAG: created_by}, extra=extra, region=region)
 
 
-@translate_errors
-def delete_instance(instance_id: str, region: str | None = None) -> None:
-    """Delete; an instance already gone or already `deleting` counts as deleted
-    (a retried step repeats its delete)."""
+def _delete_unless_going(delete, not_found_code: str, invalid_state_code: str, describe) -> None:
+    """Call `delete`; what is already gone, or already `deleting` (RDS refuses a second
+    delete with an invalid-state error), counts as deleted: a retried step repeats its delete."""
     try:
-        client("rds", region).delete_db_instance(DBInstanceIdentifier=instance_id)
+        delete()
     except ClientError as exc:
-        if error_code(exc) == "DBInstanceNotFound":
+        if error_code(exc) == not_found_code:
             return
-        if error_code(exc) == "InvalidDBInstanceState":
-            found = describe_instance(instance_id, region)
+        if error_code(exc) == invalid_state_code:
+            found = describe()
             if found is None or found["status"] == "deleting":
                 return
         raise
+
+
+@translate_errors
+def delete_instance(instance_id: str, region: str | None = None) -> None:
+    _delete_unless_going(lambda: client("rds", region).delete_db_instance(DBInstanceIdentifier=instance_id),
+                         "DBInstanceNotFound", "InvalidDBInstanceState",
+                         lambda: describe_instance(instance_id, region))
 
 
 def _snapshot(raw: dict) -> dict:
@@ -241,17 +247,9 @@ def manage_master_password(cluster_id: str, region: str | None = None) -> None:
 
 @translate_errors
 def delete_cluster(cluster_id: str, region: str | None = None) -> None:
-    """Delete; a cluster already gone or already `deleting` counts as deleted."""
-    try:
-        client("rds", region).delete_db_cluster(DBClusterIdentifier=cluster_id, SkipFinalSnapshot=True)
-    except ClientError as exc:
-        if error_code(exc) == "DBClusterNotFoundFault":
-            return
-        if error_code(exc) == "InvalidDBClusterStateFault":
-            found = describe_cluster(cluster_id, region)
-            if found is None or found["status"] == "deleting":
-                return
-        raise
+    _delete_unless_going(
+        lambda: client("rds", region).delete_db_cluster(DBClusterIdentifier=cluster_id, SkipFinalSnapshot=True),
+        "DBClusterNotFoundFault", "InvalidDBClusterStateFault", lambda: describe_cluster(cluster_id, region))
 
 
 @translate_errors
