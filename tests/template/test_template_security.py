@@ -28,14 +28,14 @@ KMS_VIA_RDS = {"kms:CreateGrant", "kms:DescribeKey"}  # KmsKeyId on copy / resto
 NOTIFY = {"sns:Publish", "kms:GenerateDataKey", "kms:Decrypt"}  # reporting.notify (kms: only with KmsKeyArn)
 LOCK_ACQUIRE = {"dynamodb:PutItem"}  # put_item, or transact_write_items of two Puts
 LOCK_RELEASE = {"dynamodb:DeleteItem"}
-LOCK_READ = {"dynamodb:GetItem"}  # locks.holder, locks.last_removal, locks.event_owner
+LOCK_READ = {"dynamodb:GetItem"}  # locks.holder, locks.last_removal
 OPERATION_RECORD = {"dynamodb:UpdateItem"}  # records.record
 
 EXPECTED_ACTIONS = {
     # scale-up (aurora_ops.workflows.scale_up)
-    "ScaleUpPrepareFunction": DESCRIBE_INSTANCES | DESCRIBE_CLUSTER | LOCK_READ,  # read: locks.event_owner
+    "ScaleUpPrepareFunction": DESCRIBE_INSTANCES | DESCRIBE_CLUSTER,
     "ScaleUpCheckOrderableFunction": {"rds:DescribeOrderableDBInstanceOptions"},
-    "ScaleUpReserveFunction": LOCK_ACQUIRE,
+    "ScaleUpReserveFunction": LOCK_ACQUIRE | LOCK_RELEASE,  # release: a stale event's lock, at once
     "ScaleUpCreateReaderFunction": CREATE_READER | DESCRIBE_INSTANCES,  # describe: DBInstanceAlreadyExists
     "ScaleUpCheckReaderFunction": DESCRIBE_INSTANCES,
     "ScaleUpDeleteFailedReaderFunction": DESCRIBE_INSTANCES | {"rds:DeleteDBInstance"},

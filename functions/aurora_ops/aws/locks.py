@@ -98,23 +98,13 @@ def _item(pk: str) -> dict | None:
     return client("dynamodb").get_item(TableName=_table(), Key={"pk": {"S": pk}}, ConsistentRead=True).get("Item")
 
 
-def _live_owner(pk: str) -> str | None:
-    item = _item(pk)
-    if not item or int(item["expires_at"]["N"]) < int(clock.now().timestamp()):
-        return None
-    return item["owner"]["S"]
-
-
 @translate_errors
 def holder(cluster_id: str) -> str | None:
     """Who holds the cluster's lock now (a read: for dry runs, which write nothing)."""
-    return _live_owner(f"lock#{cluster_id}")
-
-
-@translate_errors
-def event_owner(event_id: str) -> str | None:
-    """The execution that handled this EventBridge event, if one did (within EVENT_TTL_SECONDS)."""
-    return _live_owner(f"event#{event_id}")
+    item = _item(f"lock#{cluster_id}")
+    if not item or int(item["expires_at"]["N"]) < int(clock.now().timestamp()):
+        return None
+    return item["owner"]["S"]
 
 
 HISTORY_TTL_SECONDS = 7 * 24 * 3600  # longer than any cooldown

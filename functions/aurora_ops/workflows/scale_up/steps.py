@@ -66,10 +66,8 @@ def prepare(raw_input: object, execution_name: str) -> dict:
         return state
     readers = serving_readers(instances)
     stale = cooldown(readers, _event_time(request), clock.now(), policy.scale_up.cooldown_minutes)
-    if stale:
-        handled = request["event_id"] and locks.event_owner(request["event_id"])
-        state["outcome"] = _none(cluster_id, "duplicate-event", f"handled by {handled}") if handled else \
-            _none(cluster_id, "cooldown", stale)
+    if stale and not request["event_id"]:
+        state["outcome"] = _none(cluster_id, "cooldown", stale)
         return state
     if len(readers) >= policy.max_readers:
         state["outcome"] = _none(cluster_id, "max-readers",
@@ -86,6 +84,9 @@ def prepare(raw_input: object, execution_name: str) -> dict:
         "promotion_tier": policy.promotion_tier,
     }
     state["plan"] = {"candidates": candidates, "not_orderable": []}
+    if stale:  # an event: Reserve tells a redelivery (duplicate-event) from a stale need (cooldown)
+        state.update(stale=stale, orderability_checks=[])
+        return state
     state["orderability_checks"] = [
         {"engine": cluster["engine"], "engine_version": cluster["engine_version"], "instance_class": c}
         for c in dict.fromkeys(c["instance_class"] for c in candidates)
@@ -111,6 +112,8 @@ def check_orderable(check: dict) -> dict:
 
 def reserve(state: dict) -> dict:
     """Drop candidates that aren't orderable, stop here for a dry run, else take the lock."""
+    if state.get("stale"):
+        return _refuse_stale_event(state)
     orderable = {o["instance_class"]: set(o["availability_zones"]) for o in state.pop("orderability")}
     plan = state["plan"]
     plan["not_orderable"] = [c for c in plan["candidates"] if c["availability_zone"] not in orderable[c["instance_class"]]]
@@ -124,6 +127,18 @@ def reserve(state: dict) -> dict:
         state["outcome"] = _none(cluster_id, refused)
         return state
     state.update(lock_held=True, next_candidate=0, current=None, failure=None)
+    return state
+
+
+def _refuse_stale_event(state: dict) -> dict:
+    """A stale event ends `cooldown`, unless it was handled already: taking the lock
+    records the event id, and an id recorded before is a redelivery (`duplicate-event`)."""
+    state.pop("orderability", None)
+    request, cluster_id = state["request"], state["cluster"]["cluster_id"]
+    refused = locks.acquire(cluster_id, state["execution_name"], WORKFLOW, request["event_id"])
+    if not refused:
+        locks.release(cluster_id, state["execution_name"])
+    state["outcome"] = _none(cluster_id, refused or "cooldown", None if refused else state["stale"])
     return state
 
 
