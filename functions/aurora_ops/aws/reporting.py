@@ -27,6 +27,14 @@ _METRIC_BY_ACTION = {
 }
 
 
+def report(workflow: str, outcome: dict, timings: dict[str, float] | None = None,
+           metered: dict | None = None) -> dict:
+    """Metrics (of `metered`, else of `outcome`) and the notification of `outcome`:
+    `{"warnings": [...]}` naming what failed, or `{}`, to merge into the output."""
+    warnings = [w for w in (record_metrics(workflow, metered or outcome, timings), notify(workflow, outcome)) if w]
+    return {"warnings": warnings} if warnings else {}
+
+
 def record_metrics(workflow: str, outcome: dict, timings: dict[str, float] | None = None) -> str | None:
     """One count per outcome, the capacity fallbacks it took, and any timings (seconds).
     Returns a warning instead of raising."""

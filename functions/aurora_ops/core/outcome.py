@@ -6,11 +6,10 @@ OUTCOME_FIELDS = (
     "action", "reason", "cluster_id", "instance_id", "instance_class",
     "availability_zone", "attempts", "plan", "error", "message",
 )
-OPTIONAL_FIELDS = ("warnings",)  # present only when reporting (metrics, notification) failed
 
 
 def make_outcome(**fields: object) -> dict:
-    unknown = set(fields) - set(OUTCOME_FIELDS) - set(OPTIONAL_FIELDS)
+    unknown = set(fields) - set(OUTCOME_FIELDS)
     if unknown:
         raise TypeError(f"unknown outcome fields {sorted(unknown)}")
     outcome = dict.fromkeys(OUTCOME_FIELDS)

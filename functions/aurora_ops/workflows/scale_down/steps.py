@@ -8,7 +8,7 @@ import os
 from datetime import timedelta
 
 from ...aws import cloudwatch, locks, rds
-from ...aws.reporting import notify, record_metrics
+from ...aws.reporting import report
 from ...core import clock
 from ...core.errors import InvalidInput, caught_error_message, execution_error_name
 from ...core.policy import deployed_policies
@@ -84,7 +84,7 @@ def evaluate_cluster(cluster_id: str, dry_run: bool, execution_name: str) -> dic
     if refused:
         return decision(cluster_id, "none", refused)
     try:
-        changed = _changed_since_chosen(cluster_id, instance_id)
+        changed = _changed_since_chosen(cluster_id, rds.describe_instance(instance_id))
         if changed:
             return decision(cluster_id, "none", changed, instance_id)
         # Recorded first: a retry after the delete must not pick a second reader.
@@ -104,7 +104,7 @@ def _complete_own_removal(cluster_id: str, instance_id: str, execution_name: str
     try:
         instance = rds.describe_instance(instance_id)
         if instance is not None and instance["status"] != "deleting":
-            changed = _changed_since_chosen(cluster_id, instance_id)
+            changed = _changed_since_chosen(cluster_id, instance)
             if changed:
                 return decision(cluster_id, "none", changed, instance_id)
             rds.delete_instance(instance_id)
@@ -113,9 +113,9 @@ def _complete_own_removal(cluster_id: str, instance_id: str, execution_name: str
     return decision(cluster_id, "deleted", "load-low", instance_id, pending=True)
 
 
-def _changed_since_chosen(cluster_id: str, instance_id: str) -> str | None:
-    """Right before deleting: a failover, a removed tag or a vanished instance stops us."""
-    instance = rds.describe_instance(instance_id)
+def _changed_since_chosen(cluster_id: str, instance: dict | None) -> str | None:
+    """Right before deleting, with the instance just re-read: a failover, a removed
+    tag or a vanished instance stops us."""
     if instance is None:
         return "instance-gone"
     if CREATED_BY_TAG not in instance["tags"]:
@@ -123,7 +123,7 @@ def _changed_since_chosen(cluster_id: str, instance_id: str) -> str | None:
     cluster = rds.describe_cluster(cluster_id)
     if cluster is None:
         return "cluster-gone"
-    if cluster["writer_id"] == instance_id:
+    if cluster["writer_id"] == instance["instance_id"]:
         return "became-writer"
     return None
 
@@ -150,10 +150,7 @@ def settle(state: dict, execution_name: str) -> dict:
         if d["reason"] == "error":  # the evaluation may have died holding the lock
             locks.release(d["cluster_id"], execution_name)
         action = "failed" if d["reason"] == "error" else d["action"]
-        warnings = [w for w in (record_metrics(WORKFLOW, {**d, "action": action}),
-                                notify(WORKFLOW, {**d, "action": action})) if w]
-        if warnings:
-            d["warnings"] = warnings
+        d.update(report(WORKFLOW, {**d, "action": action}))
     failed = [d for d in decisions if d["reason"] == "error"]
     output = {"decisions": decisions}
     return {"done": True, "failed": bool(failed), "output": output, "error": "ScaleDownFailed" if failed else None,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from ...aws import locks, rds
-from ...aws.reporting import notify, record_metrics
+from ...aws.reporting import report
 from ...core import clock
 from ...core.errors import OwnershipViolation, ReaderDeletionTimeout, caught_error_message, execution_error_name
 from ...core.instances import CREATE_FAILED, serving_readers
@@ -258,10 +258,8 @@ def finish(state: dict, execution_name: str) -> dict:
     seconds = None
     if outcome["action"] == "created":
         seconds = (clock.now() - clock.parse(state["started_at"])).total_seconds()
-    warnings = [w for w in (record_metrics(WORKFLOW, outcome, {"SecondsToAvailable": seconds} if seconds is not None else None),
-                            notify(WORKFLOW, outcome)) if w]
-    if warnings:  # reporting is best effort: it never changes the outcome
-        outcome["warnings"] = warnings
+    # reporting is best effort: what fails is listed, the outcome stays
+    outcome.update(report(WORKFLOW, outcome, {"SecondsToAvailable": seconds} if seconds is not None else None))
     failed = outcome["action"] == "failed"
     return {"outcome": outcome, "failed": failed, "error": outcome["error"],
             "cause": json.dumps(outcome) if failed else None}

@@ -7,7 +7,7 @@ import json
 import os
 
 from ...aws import rds, records
-from ...aws.reporting import notify, record_metrics
+from ...aws.reporting import report
 from ...core import clock
 from ...core.errors import (CopyFailed, InvalidInput, NoCapacityAvailable, OwnershipViolation, RestoreFailed,
                             RestoreTimeout, SnapshotNotFound, TargetExists, aws_error_class, caught_error_message,
@@ -329,12 +329,11 @@ def finalize(state: dict) -> dict:
     output["resumed"] = state["resumed"]
     records.record(state["operation_id"], state["execution_name"], "finished", "succeeded", output)
     fallbacks = [a for slot in state["slots"] for a in slot.get("attempts", [])]
-    warnings = [w for w in (record_metrics(WORKFLOW, {"action": "restored", "attempts": fallbacks},
-                                           {"RestoreDurationSeconds": output["duration_seconds"]}),
-                            notify(WORKFLOW, {"action": "restored", "cluster_id": target["cluster_id"],
-                                              "instance_id": None, **output})) if w]
-    if warnings:  # reporting is best effort: the restore succeeded all the same
-        output["warnings"] = warnings
+    # reporting is best effort: the restore succeeded all the same
+    output.update(report(WORKFLOW, {"action": "restored", "cluster_id": target["cluster_id"], "instance_id": None,
+                                    **output},
+                         {"RestoreDurationSeconds": output["duration_seconds"]},
+                         metered={"action": "restored", "attempts": fallbacks}))
     state["output"] = output
     return state
 
@@ -387,11 +386,8 @@ def cleanup(state: dict) -> dict:
         if state.get("copy") and state["copy"]["created_by_us"]:
             cause["kept"].append(state["copy"]["snapshot_id"])
     records.record(state["operation_id"], me, "failed", "failed", cause)
-    warnings = [w for w in (record_metrics(WORKFLOW, {"action": "failed"}),
-                            notify(WORKFLOW, {"action": "failed", "cluster_id": target["cluster_id"],
-                                              "instance_id": None, **cause})) if w]
-    if warnings:
-        cause["warnings"] = warnings
+    cause.update(report(WORKFLOW, {"action": "failed", "cluster_id": target["cluster_id"], "instance_id": None,
+                                   **cause}))
     progress["done"] = True
     state["failure"] = {"error": name, "cause": json.dumps(cause)}
     return state
