@@ -16,26 +16,15 @@ import sys
 
 from .engine import ROOT, Simulation, asl_file
 from .invariants import check_invariants
+from .stack import task_states
 from .world import load_world
 
 LAMBDA_FAULTS = ("lost-response", "timeout", "service-error", "throttled")
 API_FAULT_CODES = ("Throttling", "InternalFailure", "EndpointConnectionError")
 
 
-def task_states(workflow: str, root) -> list[str]:
-    """Every Task state of the workflow's ASL file, Map iterators included."""
-    found = []
-
-    def walk(states: dict) -> None:
-        for name, state in states.items():
-            if state["Type"] == "Task":
-                found.append(name)
-            for key in ("Iterator", "ItemProcessor"):
-                if key in state:
-                    walk(state[key]["States"])
-
-    walk(json.loads((root / asl_file(workflow)).read_text())["States"])
-    return found
+def _task_names(workflow: str, root) -> list[str]:
+    return list(task_states(json.loads((root / asl_file(workflow)).read_text())["States"]))
 
 
 def draw_faults(rng: random.Random, states: list[str], operations: list[tuple[str, str]]) -> dict:
@@ -95,7 +84,7 @@ def chaos(workflow: str, world, execution_input, runs: int = 50, seed: int = 0, 
     _, baseline = _run(workflow, world, execution_input)  # which AWS calls this execution makes
     operations = sorted({(c["service"], c["operation"]) for c in baseline["aws_calls"]})
     job = {"workflow": workflow, "world": world, "input": execution_input,
-           "states": task_states(workflow, root or ROOT), "operations": operations or [("rds", "DescribeDBClusters")]}
+           "states": _task_names(workflow, root or ROOT), "operations": operations or [("rds", "DescribeDBClusters")]}
     seeds = range(seed, seed + runs)
     jobs = min(jobs or os.cpu_count() or 1, max(runs, 1))
     if jobs > 1:  # spawned, not forked: moto's interpreter threads make fork unsafe

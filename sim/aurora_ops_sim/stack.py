@@ -22,19 +22,20 @@ class DeployedMachine:
     arn: str
     type: str  # STANDARD | EXPRESS
     timeout_seconds: float | None  # the execution's limit (Express: at most 300)
-    task_timeouts: dict = field(default_factory=dict)  # Task state name -> TimeoutSeconds
+    task_timeouts: dict = field(default_factory=dict)  # Task state name -> TimeoutSeconds (ASL default 60)
 
 
-def _task_timeouts(states: dict, found: dict) -> dict:
-    """TimeoutSeconds of every Task state, Map iterators included (ASL default: 60 s)."""
+def task_states(states: dict) -> dict[str, dict]:
+    """Every Task state by name, Map iterators and Parallel branches included."""
+    found = {}
     for name, state in states.items():
         if state["Type"] == "Task":
-            found[name] = state.get("TimeoutSeconds", 60)
+            found[name] = state
         for key in ("Iterator", "ItemProcessor"):
             if key in state:
-                _task_timeouts(state[key]["States"], found)
+                found.update(task_states(state[key]["States"]))
         for branch in state.get("Branches", []):
-            _task_timeouts(branch["States"], found)
+            found.update(task_states(branch["States"]))
     return found
 
 
@@ -68,7 +69,8 @@ class SimulatedStack:
         arn = self._client("stepfunctions").create_state_machine(
             name=machine.logical_id, definition=definition, roleArn=self.role_arn, type=machine.type
         )["stateMachineArn"]
-        self._machines[asl_file] = DeployedMachine(arn, machine.type, timeout, _task_timeouts(parsed["States"], {}))
+        timeouts = {name: task.get("TimeoutSeconds", 60) for name, task in task_states(parsed["States"]).items()}
+        self._machines[asl_file] = DeployedMachine(arn, machine.type, timeout, timeouts)
         return self._machines[asl_file]
 
     def resolve(self, value) -> str:
