@@ -22,7 +22,7 @@ def test_direct_form():
     ({"id": "1", "source": "aws.rds", "detail-type": "RDS DB Cluster Event", "detail": {}}, "input.detail.SourceIdentifier"),
     ({"id": "1", "source": "aws.ec2", "detail-type": "RDS DB Cluster Event", "detail": {}}, "input.source"),
     ({"id": "1", "source": "aws.cloudwatch", "detail-type": "CloudWatch Alarm State Change",
-      "detail": {"configuration": {"metrics": []}}}, "input.detail.configuration.metrics"),
+      "detail": {"configuration": {"metrics": "m1"}}}, "input.detail.configuration.metrics"),
 ])
 def test_malformed_input_names_the_field(document, field):
     with pytest.raises(InvalidInput) as raised:
@@ -31,10 +31,10 @@ def test_malformed_input_names_the_field(document, field):
 
 
 @pytest.mark.parametrize("event,expected", [
-    ("rds-cluster-event.json", {"cluster_id": "orders", "instance_id": None, "trigger": "rds-event"}),
-    ("rds-instance-event.json", {"cluster_id": None, "instance_id": "orders-2", "trigger": "rds-event"}),
-    ("cloudtrail-capacity-failure.json", {"cluster_id": "orders", "instance_id": None, "trigger": "cloudtrail"}),
-    ("alarm-reader-load.json", {"cluster_id": "orders", "instance_id": None, "trigger": "alarm"}),
+    ("rds-cluster-event.json", {"cluster_id": "orders", "instance_ids": [], "trigger": "rds-event"}),
+    ("rds-instance-event.json", {"cluster_id": None, "instance_ids": ["orders-2"], "trigger": "rds-event"}),
+    ("cloudtrail-capacity-failure.json", {"cluster_id": "orders", "instance_ids": [], "trigger": "cloudtrail"}),
+    ("alarm-reader-load.json", {"cluster_id": "orders", "instance_ids": [], "trigger": "alarm"}),
 ])
 def test_event_forms_resolve(event, expected):
     document = load_event(event)

@@ -16,14 +16,15 @@ INPUT_SCHEMA = (__package__, "input")
 
 
 def parse_request(document: object) -> dict:
-    """Normalise the direct form or an EventBridge event to a request:
-    {cluster_id | instance_id, reason, dry_run, event_id, event_time, trigger, ignore}."""
+    """Normalise the direct form or an EventBridge event to a request: {cluster_id,
+    instance_ids, cluster_hint, reason, dry_run, event_id, event_time, trigger, ignore}."""
     if is_event(document):
         return request_from_event(document)
     validate(document, INPUT_SCHEMA, InvalidInput, "input")
     return {
         "cluster_id": document["cluster_id"],
-        "instance_id": None,
+        "instance_ids": [],
+        "cluster_hint": None,
         "reason": document.get("reason", "manual"),
         "dry_run": document.get("dry_run", False),
         "event_id": None,

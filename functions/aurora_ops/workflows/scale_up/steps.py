@@ -14,6 +14,7 @@ from ...core.naming import reader_identifier
 from ...core.outcome import make_outcome
 from ...core.policy import deployed_policies
 from ...core.tags import CREATED_BY_TAG
+from ...core.triggers import resolve_cluster
 from ...shared.capacity import create_first_available
 from .decisions import cooldown, parse_request, plan_candidates
 
@@ -44,12 +45,17 @@ def prepare(raw_input: object, execution_name: str) -> dict:
         return state
     policies = deployed_policies()
     cluster_id = request["cluster_id"]
-    if cluster_id is None:  # an instance event: the instance's cluster
-        instance = rds.describe_instance(request["instance_id"])
-        cluster_id = instance["cluster_id"] if instance else None
+    if request["instance_ids"]:  # an instance event, or an alarm on instance metrics: the instances' cluster
+        instances = [rds.describe_instance(i) for i in request["instance_ids"]]
+        if request["trigger"] == "rds-event" and instances[0] and CREATED_BY_TAG in instances[0]["tags"]:
+            request["cluster_id"] = instances[0]["cluster_id"]  # about a reader this system created
+            state["outcome"] = _none(request["cluster_id"], "own-request")
+            return state
+        cluster_id, unresolved = resolve_cluster(cluster_id, [i["cluster_id"] if i else None for i in instances],
+                                                 request["cluster_hint"])
         request["cluster_id"] = cluster_id
-        if instance and CREATED_BY_TAG in instance["tags"]:  # about a reader this system created
-            state["outcome"] = _none(cluster_id, "own-request")
+        if unresolved:
+            state["outcome"] = _none(cluster_id, unresolved)
             return state
     policy = policies.get(cluster_id) if cluster_id else None
     cluster = rds.describe_cluster(cluster_id) if policy else None
