@@ -77,6 +77,10 @@ class SimulatedStack:
         """A CloudFormation value of the template, as this simulated stack has it."""
         if isinstance(value, str):
             return value
+        if "Fn::Join" in value:  # a list parameter handed over as one variable
+            separator, parts = value["Fn::Join"]
+            parts = self.resolve(parts) if isinstance(parts, dict) else [self.resolve(p) for p in parts]
+            return separator.join(parts.split(",") if isinstance(parts, str) else parts)
         if "Fn::GetAtt" in value:
             logical_id, attribute = value["Fn::GetAtt"]
             if logical_id in self.template.functions and attribute == "Arn":

@@ -88,3 +88,15 @@ def test_reader_identifier_is_deterministic_valid_and_bounded():
     assert len(long) <= 63 and long[0].isalpha() and "--" not in long
     trimmed = reader_identifier("a" * 44 + "-b" * 9, "exec-1", 3)
     assert len(trimmed) <= 63 and "--" not in trimmed
+
+
+def test_monitoring_is_kept_only_with_a_role_the_stack_may_pass():
+    from aurora_ops.workflows.scale_up.decisions import without_unlisted_monitoring
+
+    listed = {"monitoring_interval": 60, "monitoring_role_arn": "arn:aws:iam::1:role/rds-monitoring-role"}
+    assert without_unlisted_monitoring(listed, {"rds-monitoring-role"}) == (listed, None)
+    pathed = {"monitoring_interval": 60, "monitoring_role_arn": "arn:aws:iam::1:role/ops/rds-monitoring-role"}
+    settings, warning = without_unlisted_monitoring(pathed, {"rds-monitoring-role"})  # IAM grants role/<name>, path /
+    assert settings["monitoring_interval"] == 0 and settings["monitoring_role_arn"] is None and "ops/" in warning
+    off = {"monitoring_interval": 0, "monitoring_role_arn": None}
+    assert without_unlisted_monitoring(off, set()) == (off, None)

@@ -202,7 +202,7 @@ def test_dry_run_outputs_the_plan_and_changes_nothing(world):
 def test_new_reader_is_named_tagged_and_configured_like_the_writer(world):
     world["policies"]["orders"]["promotion_tier"] = 7
     writer = world["clusters"][0]["instances"][0]
-    writer.update(monitoring_interval=30, monitoring_role_arn="arn:aws:iam::123456789012:role/rds-monitoring",
+    writer.update(monitoring_interval=30, monitoring_role_arn="arn:aws:iam::123456789012:role/rds-monitoring-role",
                   performance_insights=True, ca_certificate="rds-ca-rsa2048-g1")
     report = run(world)
     (params,) = created(report)
@@ -212,12 +212,24 @@ def test_new_reader_is_named_tagged_and_configured_like_the_writer(world):
     assert params["PromotionTier"] == 7
     assert params["DBParameterGroupName"] == "orders-pg"
     assert params["MonitoringInterval"] == 30
-    assert params["MonitoringRoleArn"] == "arn:aws:iam::123456789012:role/rds-monitoring"
+    assert params["MonitoringRoleArn"] == "arn:aws:iam::123456789012:role/rds-monitoring-role"  # MonitoringRoleNames
     assert params["EnablePerformanceInsights"] is True
     assert params["CACertificateIdentifier"] == "rds-ca-rsa2048-g1"
     assert params["Tags"] == [{"Key": CREATED_BY_TAG, "Value": name}]
     new = next(i for c in report["world"]["clusters"] for i in c["instances"] if i["id"] == params["DBInstanceIdentifier"])
     assert new["tags"] == {CREATED_BY_TAG: name} and new["status"] == "available" and not new["writer"]
+
+
+def test_a_monitoring_role_the_stack_may_not_pass_gives_a_reader_without_enhanced_monitoring(world):
+    """IAM lets the stack pass only MonitoringRoleNames' roles: copying another would be AccessDenied."""
+    writer = world["clusters"][0]["instances"][0]
+    writer.update(monitoring_interval=30, monitoring_role_arn="arn:aws:iam::123456789012:role/team/custom-monitoring")
+    report = run(world)
+    (params,) = created(report)
+    assert params["MonitoringInterval"] == 0 and "MonitoringRoleArn" not in params
+    assert report["output"]["action"] == "created"
+    (warning,) = report["output"]["warnings"]
+    assert warning.startswith("monitoring-role-not-allowed:") and "team/custom-monitoring" in warning
 
 
 def test_insufficient_capacity_moves_on_to_the_next_candidate(world):

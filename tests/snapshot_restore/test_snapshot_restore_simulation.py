@@ -318,3 +318,24 @@ def test_a_snapshot_arn_sets_the_source_region_and_so_the_default_target_region(
     assert report["status"] == "SUCCEEDED", report["cause"]
     assert report["output"]["region"] == "us-west-2"
     assert calls(report, "CopyDBClusterSnapshot") == []
+
+
+# IAM lets the stack tag (and so later delete) only RestoreTargetPattern's names ------------------
+def test_a_target_name_the_stack_may_not_create_is_invalid_input_before_anything_changes(world, request_):
+    request_["target"]["cluster_id"] = "billing-copy"  # the default pattern is *-restored*
+    report = run(world, request_)
+    assert (report["status"], report["error"]) == ("FAILED", "InvalidInput")
+    assert "billing-copy" in report["cause"] and "RestoreTargetPattern" in report["cause"]
+    assert mutating_calls(report) == []
+
+
+def test_names_outside_the_pattern_include_instance_names_cut_from_a_long_target():
+    from aurora_ops.workflows.snapshot_restore.decisions import instance_slots, names_outside_pattern
+
+    slots = instance_slots("orders-restored", [{"instance_class": "db.r6g.large", "count": 2}])
+    assert names_outside_pattern("*-restored*", "orders-restored", slots) == []
+    assert names_outside_pattern("*-restored*", "Orders-Restored", slots) == []  # RDS lowercases identifiers
+    assert names_outside_pattern("restored-*", "orders-restored", slots)[0] == "orders-restored"
+    long_target = "a" * 50 + "-restored"  # instance names are cut to 47 characters plus a digest
+    long_slots = instance_slots(long_target, [{"instance_class": "db.r6g.large", "count": 1}])
+    assert names_outside_pattern("*-restored*", long_target, long_slots)  # the cut names lose "-restored"

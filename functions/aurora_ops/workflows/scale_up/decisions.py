@@ -65,3 +65,17 @@ def plan_candidates(
     else:
         pairs = [(c, az) for c in classes for az in azs]
     return [{"instance_class": c, "availability_zone": az} for c, az in pairs]
+
+
+def without_unlisted_monitoring(settings: dict, allowed_role_names: set[str]) -> tuple[dict, str | None]:
+    """The writer's settings for a new reader, without Enhanced Monitoring when its
+    role is not one the stack may pass (iam:PassRole would deny the create), and
+    the warning that says so; a reader without it beats no reader in a crunch."""
+    role = settings.get("monitoring_role_arn")
+    if not settings.get("monitoring_interval") or not role:
+        return settings, None
+    if role.split(":role/", 1)[-1] in allowed_role_names:
+        return settings, None
+    return ({**settings, "monitoring_interval": 0, "monitoring_role_arn": None},
+            f"monitoring-role-not-allowed: the writer's Enhanced Monitoring role {role} is not in the stack's "
+            "MonitoringRoleNames; the reader is created without Enhanced Monitoring")

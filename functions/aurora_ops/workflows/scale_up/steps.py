@@ -4,6 +4,7 @@ the state machine (statemachines/scale_up.asl.json) decides what runs when."""
 from __future__ import annotations
 
 import json
+import os
 
 from ...aws import locks, rds
 from ...aws.reporting import report
@@ -16,7 +17,7 @@ from ...core.policy import deployed_policies
 from ...core.tags import CREATED_BY_TAG
 from ...core.triggers import resolve_cluster
 from ...shared.capacity import create_first_available
-from .decisions import cooldown, parse_request, plan_candidates
+from .decisions import cooldown, parse_request, plan_candidates, without_unlisted_monitoring
 
 WORKFLOW = "scale-up"
 FIRST_POLL_SECONDS = 300  # Aurora readers take 5+ minutes; polling sooner only costs transitions
@@ -80,13 +81,16 @@ def prepare(raw_input: object, execution_name: str) -> dict:
                                  f"{len(readers)} readers, max_readers is {policy.max_readers}")
         return state
     candidates = plan_candidates(policy, writer["instance_class"], cluster["availability_zones"], readers)
+    settings, warning = without_unlisted_monitoring(writer["settings"], _monitoring_role_names())
+    if warning:
+        state["warnings"] = [warning]
     state["cluster"] = {
         "cluster_id": cluster_id,
         "engine": cluster["engine"],
         "engine_version": cluster["engine_version"],
         "writer_id": writer["instance_id"],
         "writer_class": writer["instance_class"],
-        "settings": writer["settings"],
+        "settings": settings,
         "promotion_tier": policy.promotion_tier,
     }
     state["plan"] = {"candidates": candidates, "not_orderable": []}
@@ -102,6 +106,11 @@ def prepare(raw_input: object, execution_name: str) -> dict:
                                  f"no policy class fits: none is at least the writer's {writer['instance_class']}"
                                  if policy.instance_classes else "no candidate AZ in the cluster's subnet group")
     return state
+
+
+def _monitoring_role_names() -> set[str]:
+    """The Enhanced Monitoring roles IAM lets this stack pass (MonitoringRoleNames)."""
+    return {name for name in os.environ.get("MONITORING_ROLE_NAMES", "").split(",") if name}
 
 
 def _event_time(request: dict):
@@ -265,7 +274,10 @@ def finish(state: dict, execution_name: str) -> dict:
     if outcome["action"] == "created":
         seconds = (clock.now() - clock.parse(state["started_at"])).total_seconds()
     # reporting is best effort: what fails is listed, the outcome stays
-    outcome.update(report(WORKFLOW, outcome, {"SecondsToAvailable": seconds} if seconds is not None else None))
+    reported = report(WORKFLOW, outcome, {"SecondsToAvailable": seconds} if seconds is not None else None)
+    warnings = state.get("warnings", []) + reported.get("warnings", [])
+    if warnings:
+        outcome["warnings"] = warnings
     failed = outcome["action"] == "failed"
     return {"outcome": outcome, "failed": failed, "error": outcome["error"],
             "cause": json.dumps(outcome) if failed else None}

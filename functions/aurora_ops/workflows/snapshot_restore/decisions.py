@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from fnmatch import fnmatchcase
 
 from ...core.policy import ClusterPolicy
 
@@ -49,6 +50,14 @@ def _instance_prefix(target_cluster_id: str) -> str:
 def slot_instance_id(slot: dict, candidate_index: int) -> str:
     """The first try keeps the plain name; capacity fallbacks get a suffix."""
     return slot["name"] if candidate_index == 0 else f"{slot['name']}-{candidate_index + 1}"
+
+
+def names_outside_pattern(pattern: str, target_cluster_id: str, slots: list[dict]) -> list[str]:
+    """The names this restore would create that the stack's RestoreTargetPattern
+    (an IAM wildcard: * and ?, which fnmatch reads alike) does not allow: IAM
+    lets the stack tag, and so later delete, only names that match it."""
+    names = [target_cluster_id] + [n for slot in slots for n in (slot_instance_id(slot, 0), slot_instance_id(slot, 1))]
+    return [name for name in names if not fnmatchcase(name.lower(), pattern)]
 
 
 def restore_candidates(slot: dict, cluster_azs: list[str], instances: list[dict], policy: ClusterPolicy | None) -> list[dict]:

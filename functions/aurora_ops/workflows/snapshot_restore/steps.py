@@ -17,7 +17,8 @@ from ...core.policy import deployed_policies
 from ...core.tags import CREATED_BY_TAG, OPERATION_TAG
 from ...core.validation import validate
 from ...shared.capacity import create_first_available
-from .decisions import instance_slots, latest_snapshot, operation_id, restore_candidates, slot_instance_id
+from .decisions import (instance_slots, latest_snapshot, names_outside_pattern, operation_id, restore_candidates,
+                        slot_instance_id)
 
 INPUT_SCHEMA = (__package__, "input")
 WORKFLOW = "snapshot-restore"
@@ -56,6 +57,11 @@ def prepare(raw_input: object, execution_name: str) -> dict:
     if total > MAX_INSTANCES:
         raise InvalidInput(f"input.target.instances: {total} instances; an Aurora cluster has at most "
                            f"{MAX_INSTANCES} (1 writer and 15 readers)")
+    pattern = os.environ.get("RESTORE_TARGET_PATTERN", "*")
+    outside = names_outside_pattern(pattern, target["cluster_id"], instance_slots(target["cluster_id"], target["instances"]))
+    if outside:
+        raise InvalidInput(f"input.target.cluster_id: {outside[0]} does not match the stack's RestoreTargetPattern "
+                           f"{pattern!r} (the only names it may create and later clean up)")
     # From the request with its defaults spelled out, before anything is resolved:
     # the same request, however it is written, resumes the same operation.
     op_id = operation_id(source, target)
