@@ -62,7 +62,7 @@ def main(argv=None) -> int:
     if not args.verbose:  # moto's interpreter logs expected ASL errors (caught ones included)
         logging.getLogger("moto").setLevel(logging.CRITICAL)
     from .engine import UnknownWorkflow, asl_file, simulate
-    from .world import WorldError, load_world
+    from .world import WorldError, load_world, unmatched_policy_keys
 
     real_stdout = sys.stdout
     sys.stdout = sys.stderr  # anything but the report goes to stderr
@@ -73,6 +73,10 @@ def main(argv=None) -> int:
     except (UnknownWorkflow, WorldError, ValueError) as exc:
         sys.stderr.write(f"aurora-ops: {exc}\n")
         return EXIT_USAGE
+    target = (execution_input.get("target") or {}) if isinstance(execution_input, dict) else {}
+    for key in unmatched_policy_keys(world, [target["cluster_id"]] if isinstance(target.get("cluster_id"), str) else []):
+        sys.stderr.write(f"aurora-ops: warning: world.policies.{key} matches no cluster of the world "
+                         "(a typo leaves that cluster unmanaged)\n")
     try:
         if args.command == "chaos":
             from .chaos import chaos

@@ -23,3 +23,21 @@ def test_policy_defaults_follow_the_contract():
 def test_bad_policies_name_the_field(document, field):
     with pytest.raises(InvalidPolicy, match=f"^{field.replace('[', '\\[').replace(']', '\\]')}"):
         parse_policy_document(document)
+
+
+@pytest.mark.parametrize("instance_class,field", [
+    ("db.r6g.xlarg", "policy.orders.instance_classes[1]: db.r6g.xlarg has no known instance size"),
+    ("db.r6g.xxlarge", "policy.orders.instance_classes[1]: db.r6g.xxlarge has no known instance size"),
+    ("db.r6g.2xlarge-ish", "policy.orders.instance_classes[1]"),  # not a class name at all
+    ("db.large", "policy.orders.instance_classes[1]"),  # no family
+    ("db.R6G.large", "policy.orders.instance_classes[1]"),
+])
+def test_an_unknown_class_or_size_is_rejected_by_policy_validation_not_mid_run(instance_class, field):
+    with pytest.raises(InvalidPolicy, match=f"^{field.replace('[', '\\[').replace(']', '\\]')}"):
+        parse_policy_document({"orders": {"instance_classes": ["db.r6g.large", instance_class]}})
+
+
+def test_cluster_keys_are_compared_in_lowercase_as_rds_stores_identifiers():
+    assert set(parse_policy_document({"Orders": {}})) == {"orders"}
+    with pytest.raises(InvalidPolicy, match="^policy.ORDERS: names the same cluster as another key"):
+        parse_policy_document({"orders": {}, "ORDERS": {}})

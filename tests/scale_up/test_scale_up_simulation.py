@@ -38,7 +38,7 @@ def test_malformed_input_fails_with_invalid_input_and_changes_nothing(world, bad
     report = run(world, bad_input)
     assert report["status"] == "FAILED"
     assert report["error"] == "InvalidInput"
-    assert field in json.loads(report["cause"])["message"]
+    assert field in report["cause"] and "\n" not in report["cause"]  # the one-line message, as every workflow
     assert mutating_calls(report) == []
     assert report["world"]["clusters"] == simulate_noop_world(world)
 

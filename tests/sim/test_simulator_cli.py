@@ -103,3 +103,16 @@ def test_a_world_aws_would_refuse_is_a_bad_world(tmp_path):
     world["snapshots"] = [{"id": "s1", "cluster": "orders"}, {"id": "s1", "cluster": "orders"}]
     assert "used twice" in one_line_error(aurora_ops("simulate", "scale-up", "--world", write_world(tmp_path, world),
                                                      "--input", "events/manual.json"))
+
+
+def test_a_policy_key_that_matches_no_cluster_is_warned_about(tmp_path):
+    world = {**BASE_WORLD, "policies": {**BASE_WORLD["policies"], "ordrs": {}}}
+    result = aurora_ops("simulate", "scale-up", "--world", write_world(tmp_path, world), "--input", "-", "--json",
+                        stdin='{"cluster_id": "orders"}')
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if "warning" in line]
+    assert warnings == ["aurora-ops: warning: world.policies.ordrs matches no cluster of the world "
+                        "(a typo leaves that cluster unmanaged)"]
+    restore_target = aurora_ops("simulate", "snapshot-restore", "--world", "examples/restore.yaml", "--input",
+                                "events/snapshot-restore-dry-run.json", "--json")
+    assert "warning" not in restore_target.stderr  # its policy names the cluster the restore creates

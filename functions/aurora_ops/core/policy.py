@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from .errors import InvalidPolicy
+from .instances import size_rank
 from .validation import core_schema, validate
 
 
@@ -41,7 +42,17 @@ def parse_policy_document(document: object) -> dict[str, ClusterPolicy]:
     """Validate the whole document and return each cluster's policy with defaults."""
     validate(document, core_schema("policy"), InvalidPolicy, "policy")
     policies = {}
-    for cluster_id, entry in document.items():
+    for key, entry in document.items():
+        cluster_id = key.lower()  # RDS stores identifiers in lowercase; events may not
+        if cluster_id in policies:
+            raise InvalidPolicy(f"policy.{key}: names the same cluster as another key ({cluster_id})")
+        for index, instance_class in enumerate(entry.get("instance_classes", [])):
+            try:
+                size_rank(instance_class)
+            except ValueError:
+                raise InvalidPolicy(
+                    f"policy.{key}.instance_classes[{index}]: {instance_class} has no known instance size "
+                    f"(nano, micro, small, medium, large, xlarge, <N>xlarge or metal)") from None
         fields = dict(entry)
         for key in ("instance_classes", "availability_zones"):
             if key in fields:

@@ -2,6 +2,6 @@
 (build), what real RDS does that moto doesn't (rds_model), and the world as it
 is after a run, in the world format (dump)."""
 
-from .load import WorldError, load_world
+from .load import WorldError, load_world, unmatched_policy_keys
 
-__all__ = ["WorldError", "load_world"]
+__all__ = ["WorldError", "load_world", "unmatched_policy_keys"]

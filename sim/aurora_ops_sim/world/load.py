@@ -58,6 +58,13 @@ def load_world(source: str | Path | dict) -> dict:
     return _with_defaults(world)
 
 
+def unmatched_policy_keys(world: dict, created=()) -> list[str]:
+    """Policy keys that name no cluster of the world (nor one the run will create,
+    such as a restore target): most often a typo, which leaves a cluster unmanaged."""
+    known = {c["id"].lower() for c in world.get("clusters", [])} | {c.lower() for c in created}
+    return [key for key in world.get("policies", {}) if key.lower() not in known]
+
+
 def _yaml_scalar(value):
     if isinstance(value, datetime):
         return clock.iso(value if value.tzinfo else value.replace(tzinfo=UTC))

@@ -36,7 +36,7 @@ def plan(raw_input: object) -> dict:
     dry_run = raw_input.get("dry_run", False)
     policies = deployed_policies()
     if "cluster_id" in raw_input:
-        clusters = [raw_input["cluster_id"]]
+        clusters = [raw_input["cluster_id"].lower()]  # as RDS stores it
     else:
         clusters = sorted(c for c, p in policies.items() if p.scale_down.enabled)
     return {"dry_run": dry_run, "started_at": clock.iso(clock.now()),

@@ -22,7 +22,7 @@ def parse_request(document: object) -> dict:
         return request_from_event(document)
     validate(document, INPUT_SCHEMA, InvalidInput, "input")
     return {
-        "cluster_id": document["cluster_id"],
+        "cluster_id": document["cluster_id"].lower(),  # as RDS stores it
         "instance_ids": [],
         "cluster_hint": None,
         "reason": document.get("reason", "manual"),

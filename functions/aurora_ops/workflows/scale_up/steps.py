@@ -279,8 +279,10 @@ def finish(state: dict, execution_name: str) -> dict:
     if warnings:
         outcome["warnings"] = warnings
     failed = outcome["action"] == "failed"
+    # Bad input or policy: the one-line message naming the field, as every workflow says it.
+    rejected = outcome["error"] in ("InvalidInput", "InvalidPolicy")
     return {"outcome": outcome, "failed": failed, "error": outcome["error"],
-            "cause": json.dumps(outcome) if failed else None}
+            "cause": (outcome["message"] if rejected else json.dumps(outcome)) if failed else None}
 
 
 def _final_outcome(state: dict) -> dict:

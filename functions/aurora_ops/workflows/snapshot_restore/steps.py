@@ -41,6 +41,7 @@ def prepare(raw_input: object, execution_name: str) -> dict:
     Reads only, except the operation record (not for a dry run)."""
     validate(raw_input, INPUT_SCHEMA, InvalidInput, "input")
     source = {"snapshot": "latest", "restore_time": None, "region": _region(), **raw_input["source"]}
+    source["cluster_id"] = source["cluster_id"].lower()  # identifiers as RDS stores them
     if source["snapshot"] is None:  # null: not given (a point-in-time request may say so)
         source["snapshot"] = "latest"
     if source["snapshot"].startswith("arn:"):  # arn:aws:rds:REGION:ACCOUNT:cluster-snapshot:NAME
@@ -51,6 +52,7 @@ def prepare(raw_input: object, execution_name: str) -> dict:
         source["region"] = arn_region
     target = {"region": source["region"], "kms_key_id": None, "db_subnet_group": None, "vpc_security_group_ids": [],
               "db_cluster_parameter_group": None, "tags": {}, **raw_input["target"]}
+    target["cluster_id"] = target["cluster_id"].lower()
     target["instances"] = [{"availability_zone": None, "count": 1, "promotion_tier": 1, **spec}
                            for spec in target["instances"]]
     total = sum(spec["count"] for spec in target["instances"])
