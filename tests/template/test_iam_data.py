@@ -158,6 +158,14 @@ FORBIDDEN = {
         "iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/admin", {"iam:PassedToService": "rds.amazonaws.com"}),
     "passing a monitoring role to another service": Request(
         "iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/rds-monitoring-role", {"iam:PassedToService": "ec2.amazonaws.com"}),
+    # Tags get copied (CopyTagsToSnapshot, a user's own tagging): the names bound deletes too.
+    **{f"deleting the tagged {kind} {name}": Request(
+        action, f"arn:aws:rds:{REGION}:{ACCOUNT}:{kind}:{name}",
+        {"aws:ResourceTag/aurora-ops:created-by": "x", "aws:ResourceTag/aurora-ops:operation": "x"})
+       for action, kind, name in (("rds:DeleteDBClusterSnapshot", "cluster-snapshot", "orders-restored-nightly"),
+                                  ("rds:DeleteDBCluster", "cluster", "orders"),
+                                  ("rds:DeleteDBInstance", "db", "orders-1"),
+                                  ("rds:ModifyDBCluster", "cluster", "orders"))},
     "a reader in a cluster the stack does not manage": Request(
         "rds:CreateDBInstance", f"arn:aws:rds:{REGION}:{ACCOUNT}:cluster:payments", {}),
     "a reader in a managed cluster written in another case": Request(

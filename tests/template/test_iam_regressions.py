@@ -51,6 +51,10 @@ ALLOWED_AGAIN = {  # a role could do what no role may
     "CreateDBInstance for any engine": plus("ScaleUpCreateReaderFunction", {
         "Effect": "Allow", "Action": ["rds:CreateDBInstance"], "Resource": f"{RDS_ARN}:db:*-aops-*",
         "Condition": {"StringLike": {"aws:RequestTag/aurora-ops:created-by": "*"}}}),
+    "deleting any snapshot that carries the tag (a restored cluster's own snapshots)": plus(
+        "SnapshotRestoreFinalizeFunction", {
+            "Effect": "Allow", "Action": ["rds:DeleteDBClusterSnapshot"], "Resource": f"{RDS_ARN}:cluster-snapshot:*",
+            "Condition": {"StringLike": {"aws:ResourceTag/aurora-ops:created-by": "*"}}}),
     "iam:PassRole on role/*": plus("ScaleUpCreateReaderFunction", {
         "Effect": "Allow", "Action": ["iam:PassRole"], "Resource": f"arn:aws:iam::{ACCOUNT}:role/*",
         "Condition": {"StringEquals": {"iam:PassedToService": ["monitoring.rds.amazonaws.com", "rds.amazonaws.com"]}}}),
