@@ -24,6 +24,8 @@ NOT_SERVING = frozenset(
 CREATE_FAILED = NOT_SERVING - {"deleting"}
 AUTOSCALING_PREFIX = "application-autoscaling-"
 
+SERVERLESS_CLASS = "db.serverless"  # an Aurora Serverless v2 instance
+
 _NAMED_SIZES = {"nano": -4, "micro": -3, "small": -2, "medium": -1, "large": 0, "xlarge": 1}
 
 
