@@ -2,7 +2,7 @@ import pytest
 
 from aurora_ops.core.instances import serving_readers, size_rank
 from aurora_ops.core.naming import reader_identifier
-from aurora_ops.workflows.scale_up.decisions import plan_candidates
+from aurora_ops.workflows.scale_up.decisions import excluded_classes, plan_candidates
 from aurora_ops.core.policy import ClusterPolicy
 
 AZS = ["us-east-1a", "us-east-1b", "us-east-1c"]
@@ -67,6 +67,56 @@ def test_classes_smaller_than_the_writer_are_dropped_unless_allowed():
 
 def test_default_class_is_the_writers():
     assert {c for c, _ in pairs(plan_candidates(ClusterPolicy(), "db.r7g.2xlarge", AZS, []))} == {"db.r7g.2xlarge"}
+
+
+SERVERLESS_FIRST = ("db.serverless", "db.r6g.2xlarge")
+
+
+def classes_of(candidates):
+    return list(dict.fromkeys(c for c, _ in pairs(candidates)))
+
+
+@pytest.mark.parametrize("max_acu", [16, 64])  # 32 GiB, 128 GiB against the writer's 32 GiB
+def test_a_serverless_candidate_is_kept_when_its_max_acu_memory_reaches_the_writers(max_acu):
+    policy = ClusterPolicy(instance_classes=SERVERLESS_FIRST)
+    assert classes_of(plan_candidates(policy, "db.r6g.xlarge", AZS, [], max_acu=max_acu)) == list(SERVERLESS_FIRST)
+    assert excluded_classes(policy, "db.r6g.xlarge", max_acu=max_acu) == {}
+
+
+def test_a_serverless_candidate_below_the_writers_memory_is_dropped_unless_smaller_is_allowed():
+    strict = ClusterPolicy(instance_classes=SERVERLESS_FIRST)
+    assert classes_of(plan_candidates(strict, "db.r6g.xlarge", AZS, [], max_acu=15.5)) == ["db.r6g.2xlarge"]
+    assert excluded_classes(strict, "db.r6g.xlarge", max_acu=15.5) == {"db.serverless": (
+        "db.serverless (31 GiB, max_acu 15.5) is smaller than the writer's db.r6g.xlarge (32 GiB)")}
+    relaxed = ClusterPolicy(instance_classes=SERVERLESS_FIRST, allow_smaller_than_writer=True)
+    assert classes_of(plan_candidates(relaxed, "db.r6g.xlarge", AZS, [], max_acu=1)) == list(SERVERLESS_FIRST)
+
+
+@pytest.mark.parametrize("allow_smaller", [False, True])
+def test_a_serverless_candidate_is_dropped_for_a_cluster_without_serverless_v2(allow_smaller):
+    policy = ClusterPolicy(instance_classes=SERVERLESS_FIRST, allow_smaller_than_writer=allow_smaller)
+    assert classes_of(plan_candidates(policy, "db.r6g.large", AZS, [])) == ["db.r6g.2xlarge"]
+    why = excluded_classes(policy, "db.r6g.large")["db.serverless"]
+    assert "Serverless v2 scaling configuration" in why
+
+
+def test_a_serverless_candidate_is_dropped_when_the_writers_memory_is_not_known():
+    policy = ClusterPolicy(instance_classes=("db.serverless",))
+    assert plan_candidates(policy, "db.r4.2xlarge", AZS, [], max_acu=128) == []
+    assert "db.r4.2xlarge is not known" in excluded_classes(policy, "db.r4.2xlarge", max_acu=128)["db.serverless"]
+
+
+def test_behind_a_serverless_writer_provisioned_classes_compare_by_memory():
+    policy = ClusterPolicy(instance_classes=("db.r6g.large", "db.r6g.xlarge", "db.serverless"))
+    assert classes_of(plan_candidates(policy, "db.serverless", AZS, [], max_acu=16)) == [
+        "db.r6g.xlarge", "db.serverless"]
+    assert classes_of(plan_candidates(ClusterPolicy(), "db.serverless", AZS, [], max_acu=16)) == ["db.serverless"]
+
+
+def test_provisioned_classes_smaller_than_the_writer_are_named_in_the_exclusions():
+    policy = ClusterPolicy(instance_classes=("db.r6g.large", "db.r6g.xlarge"))
+    assert excluded_classes(policy, "db.r6g.xlarge") == {
+        "db.r6g.large": "db.r6g.large is smaller than the writer's db.r6g.xlarge"}
 
 
 def test_serving_readers_ignore_the_writer_and_failed_or_deleting_instances():

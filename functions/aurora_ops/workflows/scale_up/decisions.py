@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from ...core import clock
 from ...core.errors import InvalidInput
-from ...core.instances import size_rank
+from ...core.instances import SERVERLESS_CLASS, at_least, memory_gib
 from ...core.policy import ClusterPolicy
 from ...core.tags import CREATED_BY_TAG
 from ...core.triggers import is_event, request_from_event
@@ -50,12 +50,14 @@ def cooldown(readers: list[dict], event_time: datetime | None, now: datetime, mi
 
 
 def plan_candidates(
-    policy: ClusterPolicy, writer_class: str, cluster_azs: list[str], readers: list[dict]
+    policy: ClusterPolicy, writer_class: str, cluster_azs: list[str], readers: list[dict],
+    *, max_acu: float | None = None,
 ) -> list[dict]:
-    """(class, AZ) pairs in the order they are tried; see the policy document's rules."""
-    classes = list(policy.instance_classes or (writer_class,))
-    if not policy.allow_smaller_than_writer:
-        classes = [c for c in classes if size_rank(c) >= size_rank(writer_class)]
+    """(class, AZ) pairs in the order they are tried; see the policy document's rules.
+    `max_acu`: the cluster's Serverless v2 MaxCapacity, None when it has no Serverless
+    v2 scaling configuration (then db.serverless is no candidate)."""
+    excluded = excluded_classes(policy, writer_class, max_acu=max_acu)
+    classes = [c for c in policy.instance_classes or (writer_class,) if c not in excluded]
     wanted = policy.availability_zones or tuple(cluster_azs)
     azs = [az for az in wanted if az in cluster_azs]
     per_az = {az: sum(1 for r in readers if r["availability_zone"] == az) for az in azs}
@@ -65,6 +67,34 @@ def plan_candidates(
     else:
         pairs = [(c, az) for c in classes for az in azs]
     return [{"instance_class": c, "availability_zone": az} for c, az in pairs]
+
+
+def excluded_classes(policy: ClusterPolicy, writer_class: str, *, max_acu: float | None = None) -> dict[str, str]:
+    """{class: why it is no candidate} for the classes plan_candidates leaves out: db.serverless
+    in a cluster without a Serverless v2 scaling configuration, and (unless
+    allow_smaller_than_writer) a class smaller than the writer's, a serverless one by
+    max_acu x 2 GiB of memory, or one whose memory cannot be compared."""
+    excluded = {}
+    for instance_class in dict.fromkeys(policy.instance_classes or (writer_class,)):
+        if instance_class == SERVERLESS_CLASS and max_acu is None:
+            excluded[instance_class] = (f"{SERVERLESS_CLASS} is only for a cluster with a Serverless v2 scaling "
+                                        "configuration, and this cluster has none")
+            continue
+        if policy.allow_smaller_than_writer:
+            continue
+        try:
+            if at_least(instance_class, writer_class, max_acu):
+                continue
+        except ValueError as exc:
+            excluded[instance_class] = f"{instance_class} cannot be compared with the writer's {writer_class}: {exc}"
+            continue
+        if SERVERLESS_CLASS in (instance_class, writer_class):
+            excluded[instance_class] = (f"{instance_class} ({memory_gib(instance_class, max_acu):g} GiB, max_acu "
+                                        f"{max_acu:g}) is smaller than the writer's {writer_class} "
+                                        f"({memory_gib(writer_class, max_acu):g} GiB)")
+        else:
+            excluded[instance_class] = f"{instance_class} is smaller than the writer's {writer_class}"
+    return excluded
 
 
 def without_unlisted_monitoring(settings: dict, allowed_role_names: set[str]) -> tuple[dict, str | None]:
