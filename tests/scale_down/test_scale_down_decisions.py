@@ -61,3 +61,29 @@ def test_prefers_the_az_with_most_readers_then_the_newest():
                  instance("b-other", "b", ours=False),
                  instance("c-newest", "c", created="2026-11-24T11:00:00Z"), instance("c-other", "c", ours=False)]
     assert choose_reader_to_remove(instances, 1)[0]["instance_id"] == "b-new"
+
+
+def test_a_serverless_reader_is_a_failover_target_when_its_max_acu_memory_reaches_the_writers():
+    instances = [instance("w", "a", writer=True, cls="db.r6g.xlarge"),  # 32 GiB
+                 instance("small", "b", ours=False, cls="db.r6g.large"),
+                 instance("sl", "b", cls="db.serverless")]
+    assert choose_reader_to_remove(instances, 0, max_acu=16)[:2] == (None, "failover-target")  # 32 GiB: the last one
+    assert choose_reader_to_remove(instances, 0, max_acu=15.5)[0]["instance_id"] == "sl"  # 31 GiB: not a target
+
+
+def test_behind_a_serverless_writer_a_provisioned_reader_counts_by_memory():
+    instances = [instance("w", "a", writer=True, cls="db.serverless"),
+                 instance("small", "b", ours=False, cls="db.r6g.large"),  # 16 GiB
+                 instance("big", "b", cls="db.r6g.xlarge")]  # 32 GiB
+    assert choose_reader_to_remove(instances, 0, max_acu=16)[:2] == (None, "failover-target")
+    assert choose_reader_to_remove(instances, 0, max_acu=32)[0]["instance_id"] == "big"  # 64 GiB writer: no target
+    instances.append(instance("sl", "c", ours=False, cls="db.serverless"))  # as large as the writer
+    assert choose_reader_to_remove(instances, 0, max_acu=16)[0]["instance_id"] == "big"
+
+
+def test_a_serverless_instance_without_max_acu_removes_nothing():
+    instances = [instance("w", "a", writer=True, cls="db.r6g.large"),
+                 instance("sl", "b", cls="db.serverless"), instance("r", "b", ours=False)]
+    reader, reason, detail = choose_reader_to_remove(instances, 0)
+    assert (reader, reason) == (None, "failover-target")
+    assert "max_acu" in detail and "not known" in detail

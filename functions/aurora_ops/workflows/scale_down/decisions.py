@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 from ...core import clock
-from ...core.instances import AUTOSCALING_PREFIX, serving_readers, size_rank
+from ...core.instances import AUTOSCALING_PREFIX, at_least, serving_readers
 from ...core.tags import CREATED_BY_TAG
 
 
@@ -27,13 +27,17 @@ def in_cooldown(instances: list[dict], last_removed_at: datetime | None, now: da
     return any(moment > horizon for moment in created) or bool(last_removed_at and last_removed_at > horizon)
 
 
-def choose_reader_to_remove(instances: list[dict], min_readers: int) -> tuple[dict | None, str, str | None]:
+def choose_reader_to_remove(
+    instances: list[dict], min_readers: int, *, max_acu: float | None = None
+) -> tuple[dict | None, str, str | None]:
     """(reader, reason, detail). The reader is None when no reader may be removed.
 
     Only readers this system created are candidates; every reader counts for
     min_readers and AZ coverage; the last reader at least the writer's size
     (the safe failover target) stays. Preferred: the AZ with the most readers,
-    then the newest instance."""
+    then the newest instance. `max_acu`: the cluster's Serverless v2 MaxCapacity;
+    a db.serverless reader or writer counts as max_acu x 2 GiB of memory, and when
+    a size cannot be compared (see at_least) no reader is removed."""
     writer = next(i for i in instances if i["writer"])
     readers = serving_readers(instances)
     candidates = [
@@ -46,10 +50,13 @@ def choose_reader_to_remove(instances: list[dict], min_readers: int) -> tuple[di
     if len(readers) - 1 < min_readers:
         return None, "min-readers", f"{len(readers)} readers, min_readers is {min_readers}"
     per_az = Counter(r["availability_zone"] for r in readers)
-    failover_targets = [r for r in readers if size_rank(r["instance_class"]) >= size_rank(writer["instance_class"])]
     allowed = [c for c in candidates if per_az[c["availability_zone"]] >= 2]
     if not allowed:
         return None, "last-in-az", "every candidate is the last reader in its AZ"
+    try:
+        failover_targets = [r for r in readers if at_least(r["instance_class"], writer["instance_class"], max_acu)]
+    except ValueError as exc:
+        return None, "failover-target", f"cannot tell which readers are at least the writer's size: {exc}"
     allowed = [c for c in allowed if not (c in failover_targets and len(failover_targets) == 1)]
     if not allowed:
         return None, "failover-target", "the only candidate is the last reader at least the writer's size"
