@@ -79,3 +79,41 @@ def test_deleting_what_is_already_gone_counts_as_done(account):
     rds.delete_instance("nope")
     rds.delete_cluster("nope")
     rds.delete_snapshot("nope")
+
+
+def _cluster(cluster_id, **extra):
+    boto3.client("rds", region_name="us-east-1").create_db_cluster(
+        DBClusterIdentifier=cluster_id, Engine="aurora-postgresql", EngineVersion="16.4",
+        MasterUsername="admin1", MasterUserPassword="password-1", **extra)
+
+
+def test_describe_cluster_gives_the_serverless_v2_capacity_range_or_none(account):
+    _cluster("flex", ServerlessV2ScalingConfiguration={"MinCapacity": 0.5, "MaxCapacity": 16})
+    _cluster("fixed")
+    assert rds.describe_cluster("flex")["serverless_v2"] == {"min_acu": 0.5, "max_acu": 16}
+    assert rds.describe_cluster("fixed")["serverless_v2"] is None
+
+
+def test_a_serverless_reader_is_created_with_the_class_alone_and_the_writers_settings(account):
+    _cluster("flex", ServerlessV2ScalingConfiguration={"MinCapacity": 0.5, "MaxCapacity": 16})
+    sent = []
+    clients.client("rds", None).meta.events.register(
+        "provide-client-params.rds.CreateDBInstance", lambda params, **_: sent.append(dict(params)))
+    settings = {"parameter_group": None, "monitoring_interval": 60,
+                "monitoring_role_arn": "arn:aws:iam::123456789012:role/rds-monitoring-role",
+                "performance_insights": True, "performance_insights_kms_key_id": "alias/aws/rds",
+                "performance_insights_retention": 7, "ca_certificate": None,
+                "auto_minor_version_upgrade": True, "publicly_accessible": False}
+    rds.create_reader(instance_id="flex-aops-1", cluster_id="flex", engine="aurora-postgresql",
+                      instance_class="db.serverless", availability_zone="us-east-1b", promotion_tier=1,
+                      settings=settings, created_by="exec-1")
+    assert sent == [{
+        "DBInstanceIdentifier": "flex-aops-1", "DBClusterIdentifier": "flex", "Engine": "aurora-postgresql",
+        "DBInstanceClass": "db.serverless", "PromotionTier": 1, "AvailabilityZone": "us-east-1b",
+        "Tags": [{"Key": "aurora-ops:created-by", "Value": "exec-1"}],
+        "AutoMinorVersionUpgrade": True, "PubliclyAccessible": False, "MonitoringInterval": 60,
+        "MonitoringRoleArn": "arn:aws:iam::123456789012:role/rds-monitoring-role",
+        "EnablePerformanceInsights": True, "PerformanceInsightsKMSKeyId": "alias/aws/rds",
+        "PerformanceInsightsRetentionPeriod": 7,
+    }]
+    assert rds.describe_instance("flex-aops-1")["instance_class"] == "db.serverless"

@@ -36,6 +36,7 @@ def describe_cluster(cluster_id: str, region: str | None = None) -> dict | None:
         "engine": cluster["Engine"],
         "engine_version": cluster["EngineVersion"],
         "availability_zones": cluster.get("AvailabilityZones", []),
+        "serverless_v2": _serverless_v2(cluster.get("ServerlessV2ScalingConfiguration")),
         "writer_id": next(
             (m["DBInstanceIdentifier"] for m in cluster.get("DBClusterMembers", []) if m["IsClusterWriter"]),
             None,
@@ -45,6 +46,14 @@ def describe_cluster(cluster_id: str, region: str | None = None) -> dict | None:
         "restorable": [clock.iso(cluster[k]) if cluster.get(k) else None
                        for k in ("EarliestRestorableTime", "LatestRestorableTime")],
     }
+
+
+def _serverless_v2(config: dict | None) -> dict | None:
+    """The cluster's Serverless v2 capacity range (ACUs), or None when it has no
+    ServerlessV2ScalingConfiguration (then it can have no db.serverless instance)."""
+    if not config or config.get("MaxCapacity") is None:
+        return None
+    return {"min_acu": config.get("MinCapacity"), "max_acu": config["MaxCapacity"]}
 
 
 def _instance(raw: dict, writer_id: str | None) -> dict:
@@ -127,7 +136,9 @@ def create_reader(
     *, instance_id: str, cluster_id: str, engine: str, instance_class: str, availability_zone: str,
     promotion_tier: int, settings: dict, created_by: str, region: str | None = None,
 ) -> None:
-    """A reader configured like the writer (`settings` from describe_cluster_instances)."""
+    """A reader configured like the writer (`settings` from describe_cluster_instances).
+    `instance_class` may be db.serverless (its cluster needs a Serverless v2 scaling
+    configuration): CreateDBInstance needs nothing more for it, and the same settings apply."""
     extra = {
         "AutoMinorVersionUpgrade": settings["auto_minor_version_upgrade"],
         "PubliclyAccessible": settings["publicly_accessible"],
