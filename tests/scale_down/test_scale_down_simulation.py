@@ -230,7 +230,8 @@ def test_a_failing_cluster_shows_in_its_decision_and_fails_the_run_at_the_end(wo
     billing["id"] = "billing"
     for instance in billing["instances"]:
         instance["id"] = instance["id"].replace("orders", "billing")
-    world["faults"] = {"api_errors": [{"service": "cloudwatch", "operation": "GetMetricData", "code": "AccessDenied", "times": 1}]}
+    # The batched read fails, then the first cluster's own read: only that cluster is an error.
+    world["faults"] = {"api_errors": [{"service": "cloudwatch", "operation": "GetMetricData", "code": "AccessDenied", "times": 2}]}
     report = run(world)
     assert report["status"] == "FAILED" and report["error"] == "ScaleDownFailed"
     decisions = {d["cluster_id"]: d for d in json.loads(report["cause"])["decisions"]}

@@ -6,30 +6,42 @@ from datetime import datetime, timedelta
 
 from .clients import client, translate_errors
 
+MAX_QUERIES = 500  # GetMetricData's limit of MetricDataQueries per call
+
+
+def _query(index: int, instance_id: str) -> dict:
+    return {
+        "Id": f"m{index}",
+        "MetricStat": {
+            "Metric": {"Namespace": "AWS/RDS", "MetricName": "CPUUtilization",
+                       "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": instance_id}]},
+            "Period": 60,
+            "Stat": "Maximum",
+        },
+    }
+
 
 @translate_errors
-def instance_cpu(instance_ids: list[str], end: datetime, minutes: int) -> dict[str, list[float]]:
-    """Per-minute Maximum CPUUtilization of each instance for the `minutes`
-    one-minute periods ending at `end` (inclusive): one metric requested per instance."""
-    queries = [
-        {
-            "Id": f"m{index}",
-            "MetricStat": {
-                "Metric": {"Namespace": "AWS/RDS", "MetricName": "CPUUtilization",
-                           "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": instance_id}]},
-                "Period": 60,
-                "Stat": "Maximum",
-            },
-        }
-        for index, instance_id in enumerate(instance_ids)
-    ]
+def instance_cpu(windows: dict[str, int], end: datetime) -> dict[str, list[float]]:
+    """Per-minute Maximum CPUUtilization of each instance for its window: the
+    `windows[instance_id]` one-minute periods ending at `end` (inclusive).
+    Up to 500 instances per GetMetricData call; one time range for all, each
+    series then cut to its own window."""
     end = end.replace(second=0, microsecond=0)  # whole periods: exactly `minutes` of them
-    start = end - timedelta(minutes=minutes - 1)
-    series: dict[str, list[float]] = {instance_id: [] for instance_id in instance_ids}
-    pages = client("cloudwatch").get_paginator("get_metric_data").paginate(
-        MetricDataQueries=queries, StartTime=start, EndTime=end + timedelta(minutes=1), ScanBy="TimestampAscending"
-    )
-    for page in pages:
-        for result in page["MetricDataResults"]:
-            series[instance_ids[int(result["Id"][1:])]].extend(result["Values"])
+    longest = max(windows.values(), default=1)
+    series: dict[str, list[float]] = {instance_id: [] for instance_id in windows}
+    ids = sorted(windows)
+    for offset in range(0, len(ids), MAX_QUERIES):
+        chunk = ids[offset:offset + MAX_QUERIES]
+        pages = client("cloudwatch").get_paginator("get_metric_data").paginate(
+            MetricDataQueries=[_query(index, instance_id) for index, instance_id in enumerate(chunk)],
+            StartTime=end - timedelta(minutes=longest - 1), EndTime=end + timedelta(minutes=1),
+            ScanBy="TimestampAscending",
+        )
+        for page in pages:
+            for result in page["MetricDataResults"]:
+                instance_id = chunk[int(result["Id"][1:])]
+                start = end - timedelta(minutes=windows[instance_id] - 1)
+                series[instance_id].extend(value for stamp, value in zip(result["Timestamps"], result["Values"])
+                                           if stamp.replace(tzinfo=stamp.tzinfo or end.tzinfo) >= start)
     return series

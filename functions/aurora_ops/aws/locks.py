@@ -126,3 +126,34 @@ def record_removal(cluster_id: str, instance_id: str, owner: str) -> None:
         "pk": {"S": f"removed#{cluster_id}"}, "at": {"S": clock.iso(now)}, "instance_id": {"S": instance_id},
         "owner": {"S": owner}, "expires_at": {"N": str(int(now.timestamp()) + HISTORY_TTL_SECONDS)},
     })
+
+
+@translate_errors
+def cluster_states(cluster_ids: list[str]) -> dict[str, dict]:
+    """For each cluster, its lock holder and latest removal ({"holder", "removal"}),
+    read consistently in batches of 100 keys (BatchGetItem's limit)."""
+    now = int(clock.now().timestamp())
+    keys = [f"{kind}#{c}" for c in sorted(set(cluster_ids)) for kind in ("lock", "removed")]
+    items: dict[str, dict] = {}
+    dynamodb = client("dynamodb")
+    for offset in range(0, len(keys), 100):
+        request = {_table(): {"Keys": [{"pk": {"S": k}} for k in keys[offset:offset + 100]], "ConsistentRead": True}}
+        for _ in range(10):  # unprocessed keys come back under throttling: ask again, bounded
+            answer = dynamodb.batch_get_item(RequestItems=request)
+            items.update({i["pk"]["S"]: i for i in answer["Responses"].get(_table(), [])})
+            request = answer.get("UnprocessedKeys") or {}
+            if not request:
+                break
+        else:
+            raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException",
+                                         "Message": "unprocessed keys after 10 batch reads"}}, "BatchGetItem")
+    states = {}
+    for cluster_id in cluster_ids:
+        lock, removed = items.get(f"lock#{cluster_id}"), items.get(f"removed#{cluster_id}")
+        live = lock and int(lock["expires_at"]["N"]) >= now
+        states[cluster_id] = {
+            "holder": lock["owner"]["S"] if live else None,
+            "removal": {"at": clock.parse(removed["at"]["S"]), "instance_id": removed["instance_id"]["S"],
+                        "owner": removed["owner"]["S"]} if removed else None,
+        }
+    return states

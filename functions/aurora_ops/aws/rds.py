@@ -27,9 +27,21 @@ def _tags(tag_list: list[dict] | None) -> dict[str, str]:
 def describe_cluster(cluster_id: str, region: str | None = None) -> dict | None:
     found = _unless_missing("DBClusterNotFoundFault", client("rds", region).describe_db_clusters,
                             DBClusterIdentifier=cluster_id)
-    if found is None:
-        return None
-    cluster = found["DBClusters"][0]
+    return _cluster(found["DBClusters"][0]) if found else None
+
+
+PAGE = 100  # RDS's largest page (MaxRecords), and the values per filter this code sends
+
+
+@translate_errors
+def list_clusters(region: str | None = None) -> list[dict]:
+    """Every cluster of the region, tags included, in pages of 100."""
+    pages = client("rds", region).get_paginator("describe_db_clusters").paginate(PaginationConfig={"PageSize": PAGE})
+    return [_cluster(raw) for page in pages for raw in page["DBClusters"]]
+
+
+def _cluster(cluster: dict) -> dict:
+    members = cluster.get("DBClusterMembers", [])
     return {
         "cluster_id": cluster["DBClusterIdentifier"],
         "status": cluster["Status"],
@@ -37,15 +49,43 @@ def describe_cluster(cluster_id: str, region: str | None = None) -> dict | None:
         "engine_version": cluster["EngineVersion"],
         "availability_zones": cluster.get("AvailabilityZones", []),
         "serverless_v2": _serverless_v2(cluster.get("ServerlessV2ScalingConfiguration")),
-        "writer_id": next(
-            (m["DBInstanceIdentifier"] for m in cluster.get("DBClusterMembers", []) if m["IsClusterWriter"]),
-            None,
-        ),
+        "writer_id": next((m["DBInstanceIdentifier"] for m in members if m["IsClusterWriter"]), None),
+        "members": [m["DBInstanceIdentifier"] for m in members],
         "tags": _tags(cluster.get("TagList")),
         "master_user_secret": bool(cluster.get("MasterUserSecret")),
         "restorable": [clock.iso(cluster[k]) if cluster.get(k) else None
                        for k in ("EarliestRestorableTime", "LatestRestorableTime")],
     }
+
+
+def _chunks(values: list, size: int = PAGE):
+    return (values[i:i + size] for i in range(0, len(values), size))
+
+
+@translate_errors
+def instances_of_clusters(writers: dict[str, str | None], region: str | None = None) -> list[dict]:
+    """The instances of several clusters ({cluster_id: writer_id}) in as few
+    paginated calls as the filter allows (100 clusters per filter)."""
+    paginator = client("rds", region).get_paginator("describe_db_instances")
+    found = []
+    for chunk in _chunks(sorted(writers)):
+        pages = paginator.paginate(Filters=[{"Name": "db-cluster-id", "Values": chunk}],
+                                   PaginationConfig={"PageSize": PAGE})
+        found += [_instance(raw, writers.get(raw.get("DBClusterIdentifier"))) for page in pages
+                  for raw in page["DBInstances"]]
+    return found
+
+
+@translate_errors
+def existing_instances(instance_ids: list[str], region: str | None = None) -> dict[str, str]:
+    """{instance_id: status} of those of `instance_ids` that still exist, 100 per call."""
+    paginator = client("rds", region).get_paginator("describe_db_instances")
+    found = {}
+    for chunk in _chunks(sorted(instance_ids)):
+        for page in paginator.paginate(Filters=[{"Name": "db-instance-id", "Values": chunk}],
+                                       PaginationConfig={"PageSize": PAGE}):
+            found.update({raw["DBInstanceIdentifier"]: raw["DBInstanceStatus"] for raw in page["DBInstances"]})
+    return found
 
 
 def _serverless_v2(config: dict | None) -> dict | None:

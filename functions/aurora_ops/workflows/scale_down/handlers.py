@@ -16,7 +16,7 @@ def plan(event, context):
 @logger.inject_lambda_context
 @translate_errors
 def evaluate_cluster(event, context):
-    result = steps.evaluate_cluster(event["cluster_id"], event["dry_run"], event["execution_name"])
+    result = steps.evaluate_cluster(event["cluster_id"], event["instance_id"], event["execution_name"])
     logger.info("decision", extra={"decision": result})
     return result
 

@@ -10,11 +10,12 @@ from datetime import timedelta
 from ...aws import cloudwatch, locks, rds
 from ...aws.reporting import report
 from ...core import clock
-from ...core.errors import InvalidInput, caught_error_message, execution_error_name
-from ...core.policy import deployed_policies
+from ...core.errors import (AuroraOpsError, AwsThrottled, AwsUnavailable, InvalidInput, caught_error_message,
+                            execution_error_name)
+from ...core.policy import POLICY_TAG, deployed_document
 from ...core.tags import CREATED_BY_TAG
 from ...core.validation import validate
-from .decisions import choose_reader_to_remove, in_cooldown, load_verdict
+from .decisions import NO_CANDIDATE, choose_reader_to_remove, in_cooldown, load_verdict, may_hold_own_reader
 
 INPUT_SCHEMA = (__package__, "input")
 WORKFLOW = "scale-down"
@@ -31,55 +32,123 @@ def decision(cluster_id: str, action: str, reason: str, instance_id: str | None 
 
 
 def plan(raw_input: object) -> dict:
-    """Which clusters this execution evaluates."""
+    """Decide for every cluster with the fewest reads: the clusters and their tags
+    in pages, instances only of clusters that can hold a reader of ours, locks and
+    removals in batches, CPU of all candidate readers in one GetMetricData per 500.
+    Clusters whose reader may go are left to EvaluateCluster, which re-checks and
+    deletes; every other decision is final here."""
     validate(raw_input, INPUT_SCHEMA, InvalidInput, "input")
-    dry_run = raw_input.get("dry_run", False)
-    policies = deployed_policies()
-    if "cluster_id" in raw_input:
-        clusters = [raw_input["cluster_id"].lower()]  # as RDS stores it
+    dry_run = raw_input.get("dry_run", False) or observing(raw_input)
+    document = deployed_document()
+    asked = raw_input["cluster_id"].lower() if "cluster_id" in raw_input else None  # as RDS stores it
+    if asked:
+        cluster = rds.describe_cluster(asked)
+        found = {asked: cluster} if cluster else {}
+        targets = [asked]
     else:
-        clusters = sorted(c for c, p in policies.items() if p.scale_down.enabled)
+        found = {c["cluster_id"]: c for c in rds.list_clusters()}
+        tagged = {c for c, cluster in found.items() if POLICY_TAG in cluster["tags"]}
+        targets = sorted(set(document.clusters) | tagged)
+    decisions, candidates = {}, {}
+    for cluster_id in targets:
+        cluster = found.get(cluster_id)
+        policy, unmanaged = document.resolve(cluster_id, cluster["tags"] if cluster else None)
+        if policy is None:
+            decisions[cluster_id] = decision(cluster_id, "none", unmanaged)
+        elif not policy.scale_down.enabled:
+            if asked:  # `{}` evaluates only the enabled clusters
+                decisions[cluster_id] = decision(cluster_id, "none", "disabled")
+        elif cluster is None:
+            decisions[cluster_id] = decision(cluster_id, "none", "error", error="ClusterNotFound",
+                                             message=f"managed cluster {cluster_id} does not exist")
+        elif cluster["status"] != "available":
+            decisions[cluster_id] = decision(cluster_id, "none", "cluster-not-available",
+                                             message=f"cluster status is {cluster['status']}")
+        elif not may_hold_own_reader(cluster):  # no instance or metric read for it
+            decisions[cluster_id] = decision(cluster_id, "none", "no-candidate", message=NO_CANDIDATE)
+        else:
+            candidates[cluster_id] = (cluster, policy)
+    decisions.update(_decide_candidates(candidates, dry_run))
     return {"dry_run": dry_run, "started_at": clock.iso(clock.now()),
-            "clusters": [{"cluster_id": c, "dry_run": dry_run} for c in clusters]}
+            "decisions": [decisions[c] for c in sorted(decisions) if "remove" not in decisions[c]],
+            "removals": [decisions[c]["remove"] for c in sorted(decisions) if "remove" in decisions[c]]}
 
 
-def evaluate_cluster(cluster_id: str, dry_run: bool, execution_name: str) -> dict:
-    """The decision for one cluster; deletes at most one reader."""
-    policy = deployed_policies().get(cluster_id)
-    if policy is None:
-        return decision(cluster_id, "none", "not-managed")
-    if not policy.scale_down.enabled:
-        return decision(cluster_id, "none", "disabled")
-    rules = policy.scale_down
+def observing(raw_input: dict) -> bool:
+    """Observe mode (the Mode parameter): automatic runs decide as dry runs."""
+    return os.environ.get("MODE", "act") == "observe" and not raw_input
+
+
+def _decide_candidates(candidates: dict, dry_run: bool) -> dict:
+    if not candidates:
+        return {}
+    instances = rds.instances_of_clusters({c: cluster["writer_id"] for c, (cluster, _) in candidates.items()})
+    states = locks.cluster_states(list(candidates))
+    now = clock.now()
+    decisions, windows, chosen = {}, {}, {}
+    for cluster_id, (cluster, policy) in candidates.items():
+        mine = [i for i in instances if i["cluster_id"] == cluster_id]
+        if not any(i["writer"] for i in mine):
+            decisions[cluster_id] = decision(cluster_id, "none", "cluster-not-available",
+                                             message="the cluster has no writer")
+            continue
+        reader, reason, detail = choose_reader_to_remove(mine, policy.min_readers)
+        if reader is None:
+            decisions[cluster_id] = decision(cluster_id, "none", reason, message=detail)
+            continue
+        removal = states[cluster_id]["removal"]
+        if in_cooldown(mine, removal and removal["at"], now, policy.scale_down.cooldown_minutes):
+            decisions[cluster_id] = decision(cluster_id, "none", "cooldown")
+            continue
+        readers = [i["instance_id"] for i in mine if not i["writer"] and i["status"] == "available"]
+        windows.update(dict.fromkeys(readers, policy.scale_down.lookback_minutes))
+        chosen[cluster_id] = (reader["instance_id"], readers, policy)
+    series = _cpu(windows, {c: readers for c, (_, readers, _) in chosen.items()}, now)
+    for cluster_id, (instance_id, readers, policy) in chosen.items():
+        if isinstance(series.get(cluster_id), dict):  # its metric read failed
+            decisions[cluster_id] = series[cluster_id]
+            continue
+        rules = policy.scale_down
+        verdict = load_verdict({r: series[r] for r in readers}, rules.lookback_minutes, rules.cpu_threshold)
+        if verdict:
+            decisions[cluster_id] = decision(cluster_id, "none", verdict)
+        elif dry_run:
+            decisions[cluster_id] = (decision(cluster_id, "none", "in-progress") if states[cluster_id]["holder"]
+                                     else decision(cluster_id, "dry-run", "load-low", instance_id))
+        else:
+            decisions[cluster_id] = {"remove": {"cluster_id": cluster_id, "instance_id": instance_id}}
+    return decisions
+
+
+def _cpu(windows: dict[str, int], readers_by_cluster: dict[str, list[str]], now) -> dict:
+    """CPU series by reader. A failed batch read (not throttling: that is retried
+    whole) is read again cluster by cluster, so one cluster's failure becomes its
+    own error decision and does not stop the others."""
+    if not windows:
+        return {}
+    end = now - timedelta(seconds=int(os.environ.get("METRIC_DELAY_SECONDS", "0")))
+    try:
+        return cloudwatch.instance_cpu(windows, end)
+    except (AwsThrottled, AwsUnavailable):
+        raise
+    except AuroraOpsError:
+        series: dict = {}
+        for cluster_id, readers in readers_by_cluster.items():
+            try:
+                series.update(cloudwatch.instance_cpu({r: windows[r] for r in readers}, end))
+            except (AwsThrottled, AwsUnavailable):
+                raise
+            except AuroraOpsError as exc:
+                series[cluster_id] = decision(cluster_id, "none", "error", error=type(exc).__name__,
+                                              message=str(exc))
+        return series
+
+
+def evaluate_cluster(cluster_id: str, instance_id: str, execution_name: str) -> dict:
+    """Remove the reader Plan chose, after re-checking under the cluster's lock."""
     removal = locks.last_removal(cluster_id)
     if removal and removal["owner"] == execution_name:  # a retried invocation: this execution already chose
         return _complete_own_removal(cluster_id, removal["instance_id"], execution_name)
-    cluster = rds.describe_cluster(cluster_id)
-    if cluster is None:
-        return decision(cluster_id, "none", "error", error="ClusterNotFound",
-                        message=f"managed cluster {cluster_id} does not exist")
-    if cluster["status"] != "available":
-        return decision(cluster_id, "none", "cluster-not-available", message=f"cluster status is {cluster['status']}")
-    instances = rds.describe_cluster_instances(cluster_id, cluster["writer_id"])
-    if not any(i["writer"] for i in instances):
-        return decision(cluster_id, "none", "cluster-not-available", message="the cluster has no writer")
-    reader, reason, detail = choose_reader_to_remove(instances, policy.min_readers)
-    if reader is None:
-        return decision(cluster_id, "none", reason, message=detail)
-    now = clock.now()
-    if in_cooldown(instances, removal and removal["at"], now, rules.cooldown_minutes):
-        return decision(cluster_id, "none", "cooldown")
-    readers = [i["instance_id"] for i in instances if not i["writer"] and i["status"] == "available"]
-    metrics_end = now - timedelta(seconds=int(os.environ.get("METRIC_DELAY_SECONDS", "0")))
-    verdict = load_verdict(cloudwatch.instance_cpu(readers, metrics_end, rules.lookback_minutes),
-                           rules.lookback_minutes, rules.cpu_threshold)
-    if verdict:
-        return decision(cluster_id, "none", verdict)
-    instance_id = reader["instance_id"]
-    if dry_run:
-        if locks.holder(cluster_id):
-            return decision(cluster_id, "none", "in-progress")
-        return decision(cluster_id, "dry-run", "load-low", instance_id)
     refused = locks.acquire(cluster_id, execution_name, WORKFLOW, ttl=LOCK_TTL_SECONDS)
     if refused:
         return decision(cluster_id, "none", refused)
@@ -91,7 +160,7 @@ def evaluate_cluster(cluster_id: str, dry_run: bool, execution_name: str) -> dic
         locks.record_removal(cluster_id, instance_id, execution_name)
         rds.delete_instance(instance_id)
     finally:
-        # Held only while choosing and deleting: once the delete is issued the removal
+        # Held only while checking and deleting: once the delete is issued the removal
         # record (and its cooldown) guards the cluster, so no later failure or timeout
         # of this execution can leave the lock behind.
         locks.release(cluster_id, execution_name)
@@ -132,16 +201,20 @@ def settle(state: dict, execution_name: str) -> dict:
     """Wait (bounded in checks and in time) for removed readers to be gone; then
     release any lock a failed evaluation may have left, and report: metrics,
     notifications (best effort), the output."""
-    decisions = [_from_caught_error(d) for d in state["decisions"]]
+    merged = state["decisions"] + [_from_caught_error(d) for d in state.get("removed", [])]
+    decisions = sorted(merged, key=lambda d: d["cluster_id"])
     polls = state.get("polls", 0) + 1
-    for d in decisions:
-        if d.get("pending") and rds.describe_instance(d["instance_id"]) is None:
-            d["pending"] = False
+    waiting = [d["instance_id"] for d in decisions if d.get("pending")]
+    if waiting:  # one filtered read (100 instances per call) however many are waiting
+        still_there = rds.existing_instances(waiting)
+        for d in decisions:
+            if d.get("pending") and d["instance_id"] not in still_there:
+                d["pending"] = False
     pending = [d for d in decisions if d.get("pending")]
     elapsed = (clock.now() - clock.parse(state["started_at"])).total_seconds()
     if pending and polls < MAX_DELETE_POLLS and elapsed + DELETE_POLL_SECONDS <= SETTLE_WAIT_LIMIT_SECONDS:
-        return {"done": False, "decisions": decisions, "polls": polls, "wait_seconds": DELETE_POLL_SECONDS,
-                "started_at": state["started_at"]}
+        return {"done": False, "decisions": decisions, "removed": [], "polls": polls,
+                "wait_seconds": DELETE_POLL_SECONDS, "started_at": state["started_at"]}
     for d in pending:  # deletion is under way and cannot be undone; stop waiting
         d["pending"] = False
         d["message"] = f"still deleting after {polls} checks"

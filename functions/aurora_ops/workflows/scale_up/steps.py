@@ -13,7 +13,7 @@ from ...core.errors import OwnershipViolation, ReaderDeletionTimeout, caught_err
 from ...core.instances import CREATE_FAILED, serving_readers
 from ...core.naming import reader_identifier
 from ...core.outcome import make_outcome
-from ...core.policy import deployed_policies
+from ...core.policy import deployed_document
 from ...core.tags import CREATED_BY_TAG
 from ...core.triggers import resolve_cluster
 from ...shared.capacity import create_first_available
@@ -44,7 +44,7 @@ def prepare(raw_input: object, execution_name: str) -> dict:
     if request["ignore"]:  # e.g. our own failed create: the execution that made it handles it
         state["outcome"] = _none(request["cluster_id"], request["ignore"])
         return state
-    policies = deployed_policies()
+    document = deployed_document()
     cluster_id = request["cluster_id"]
     if request["instance_ids"]:  # an instance event, or an alarm on instance metrics: the instances' cluster
         instances = [rds.describe_instance(i) for i in request["instance_ids"]]
@@ -58,10 +58,13 @@ def prepare(raw_input: object, execution_name: str) -> dict:
         if unresolved:
             state["outcome"] = _none(cluster_id, unresolved)
             return state
-    policy = policies.get(cluster_id) if cluster_id else None
-    cluster = rds.describe_cluster(cluster_id) if policy else None
-    if cluster is None:
-        state["outcome"] = _none(cluster_id, "not-managed")
+    policy, unmanaged = document.resolve(cluster_id) if cluster_id else (None, "not-managed")
+    # An unnamed cluster may still be managed by its aurora-ops:policy tag: one describe tells.
+    cluster = rds.describe_cluster(cluster_id) if policy or (cluster_id and document.selects_by_tag) else None
+    if cluster is not None and policy is None:
+        policy, unmanaged = document.resolve(cluster_id, cluster["tags"])
+    if cluster is None or policy is None:
+        state["outcome"] = _none(cluster_id, unmanaged or "not-managed")
         return state
     if cluster["status"] != "available":
         state["outcome"] = _none(cluster_id, "cluster-not-available", f"cluster status is {cluster['status']}")

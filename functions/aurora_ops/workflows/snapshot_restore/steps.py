@@ -13,7 +13,7 @@ from ...core.errors import (CopyFailed, InvalidInput, NoCapacityAvailable, Owner
                             RestoreTimeout, SnapshotNotFound, TargetExists, aws_error_class, caught_error_message,
                             execution_error_name)
 from ...core.instances import CREATE_FAILED
-from ...core.policy import deployed_policies
+from ...core.policy import deployed_document
 from ...core.tags import CREATED_BY_TAG, OPERATION_TAG
 from ...core.validation import validate
 from ...shared.capacity import create_first_available
@@ -267,8 +267,8 @@ def create_instance(slot: dict, context: dict) -> dict:
         return slot
     cluster = rds.describe_cluster(context["cluster_id"], context["region"])
     instances = rds.describe_cluster_instances(context["cluster_id"], cluster["writer_id"], context["region"])
-    slot["candidates"] = restore_candidates(slot, cluster["availability_zones"], instances,
-                                            deployed_policies().get(context["cluster_id"]))
+    policy, _ = deployed_document().resolve(context["cluster_id"], cluster["tags"])
+    slot["candidates"] = restore_candidates(slot, cluster["availability_zones"], instances, policy)
     ours = {i["instance_id"] for i in instances
             if i["tags"].get(OPERATION_TAG) == context["operation_id"] and i["status"] not in CREATE_FAILED}
     for index in range(len(slot["candidates"])):  # resuming: our own instance may exist already
