@@ -168,6 +168,22 @@ def test_at_most_five_snapshot_copies_in_progress_per_destination_region(world):
     assert raised.value.response["Error"]["Code"] == "SnapshotQuotaExceeded"
 
 
+def test_rds_refuses_a_serverless_instance_in_a_cluster_without_serverless_v2(world):
+    world["clusters"].append({"id": "flex", "engine": "aurora-postgresql",
+                              "serverless_v2": {"min_acu": 0.5, "max_acu": 16},
+                              "instances": [{"id": "flex-1", "class": "db.r6g.large", "writer": True}]})
+    params = {"DBInstanceClass": "db.serverless", "Engine": "aurora-postgresql"}
+    with Simulation(world) as simulation:
+        with pytest.raises(Exception) as raised:
+            _call(simulation, "CreateDBInstance", DBInstanceIdentifier="orders-flex", DBClusterIdentifier="orders",
+                  **params)
+        _call(simulation, "CreateDBInstance", DBInstanceIdentifier="flex-2", DBClusterIdentifier="flex", **params)
+        instances = {c["id"]: {i["id"] for i in c["instances"]} for c in simulation.dump_world()["clusters"]}
+    assert raised.value.response["Error"]["Code"] == "InvalidDBClusterStateFault"
+    assert "Serverless v2 scaling configuration" in raised.value.response["Error"]["Message"]
+    assert instances == {"orders": {"orders-1", "orders-2"}, "flex": {"flex-1", "flex-2"}}
+
+
 def test_snapshots_of_a_cluster_absent_from_the_world_leave_no_phantom():
     world = copy.deepcopy(BASE_WORLD)
     world["snapshots"] = [

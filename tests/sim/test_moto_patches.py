@@ -107,3 +107,24 @@ def test_without_a_simulation_the_patches_defer_to_moto():
     assert patches.active is None
     backend = LambdaSimpleBackend("us-east-1", "123456789012")
     assert patches._invoke(backend, "f", None, '{"a": 1}', {}, {}) == b'{"a": 1}'
+
+
+def test_moto_still_accepts_a_serverless_instance_without_serverless_v2_and_keeps_the_range():
+    """The RDS model refuses db.serverless in a cluster without a Serverless v2 scaling
+    configuration, as AWS does, and reads the range from moto's cluster. If moto starts
+    refusing it, the model's refusal can go; if the attribute moves, the model must follow."""
+    from moto import mock_aws
+    from moto.rds.models import rds_backends
+
+    with mock_aws():
+        rds = boto3.client("rds", region_name="us-east-1")
+        for cluster_id, extra in (("fixed", {}),
+                                  ("flex", {"ServerlessV2ScalingConfiguration": {"MinCapacity": 0.5, "MaxCapacity": 16}})):
+            rds.create_db_cluster(DBClusterIdentifier=cluster_id, Engine="aurora-postgresql", EngineVersion="16.4",
+                                  MasterUsername="admin1", MasterUserPassword="password-1", **extra)
+        rds.create_db_instance(DBInstanceIdentifier="fixed-1", DBClusterIdentifier="fixed",
+                               Engine="aurora-postgresql", DBInstanceClass="db.serverless")
+        clusters = rds_backends["123456789012"]["us-east-1"].clusters
+        assert clusters["fixed"].serverless_v2_scaling_configuration is None
+        assert clusters["flex"].serverless_v2_scaling_configuration.get("MaxCapacity") == 16
+        assert clusters["flex"].serverless_v2_scaling_configuration.get("MinCapacity") == 0.5

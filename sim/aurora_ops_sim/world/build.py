@@ -83,6 +83,9 @@ class _Builder:
             MasterUsername="simulated", MasterUserPassword="simulated-password",
             AvailabilityZones=cluster["availability_zones"],
             Tags=[{"Key": k, "Value": v} for k, v in cluster["tags"].items()],
+            **({"ServerlessV2ScalingConfiguration": {"MinCapacity": cluster["serverless_v2"]["min_acu"],
+                                                     "MaxCapacity": cluster["serverless_v2"]["max_acu"]}}
+               if "serverless_v2" in cluster else {}),
         )
         backend = rds_backend(self.account, cluster["region"])
         backend.clusters[cluster["id"]].status = cluster["status"]

@@ -36,6 +36,9 @@ def dump_world(world: dict, now: datetime, faults: dict) -> dict:
         backend = rds_backend(account, region)
         live = backend.clusters.get(cluster_id)
         cluster["status"] = live.status if live else "deleted"
+        acus = getattr(live, "serverless_v2_scaling_configuration", None) if live else None
+        if acus and acus.get("MaxCapacity") is not None:
+            cluster["serverless_v2"] = {"min_acu": acus.get("MinCapacity"), "max_acu": acus.get("MaxCapacity")}
         cluster["instances"] = [_instance(db, cpu) for db in backend.databases.values()
                                 if getattr(db, "db_cluster_identifier", None) == cluster_id]
     dumped["snapshots"] = [

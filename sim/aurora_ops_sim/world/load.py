@@ -107,6 +107,9 @@ def _with_defaults(world: dict) -> dict:
         cluster.setdefault("tags", {})
         cluster.setdefault("earliest_restorable_time", clock.iso(now - timedelta(days=1)))
         cluster.setdefault("latest_restorable_time", clock.iso(now - timedelta(minutes=5)))
+        acus = cluster.get("serverless_v2")
+        if acus and acus["min_acu"] > acus["max_acu"]:
+            raise WorldError(f"{where}.serverless_v2: min_acu {acus['min_acu']} exceeds max_acu {acus['max_acu']}")
         instances = cluster.setdefault("instances", [])
         writers = [i for i in instances if i.get("writer")]
         if instances and len(writers) != 1:
@@ -115,6 +118,9 @@ def _with_defaults(world: dict) -> dict:
             if instance["id"] in seen:
                 raise WorldError(f"{where}.instances[{index}].id: {instance['id']!r} is used twice")
             seen.add(instance["id"])
+            if instance["class"] == "db.serverless" and not acus:
+                raise WorldError(f"{where}.instances[{index}].class: db.serverless needs the cluster's serverless_v2 "
+                                 "(Aurora adds no Serverless v2 instance to a cluster without one)")
             instance.setdefault("az", cluster["availability_zones"][0])
             instance.setdefault("writer", False)
             instance.setdefault("status", "available")

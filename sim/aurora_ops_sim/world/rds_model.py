@@ -7,7 +7,8 @@ describes (status scripts), deleted instances stay `deleting` for
 copies land in the target region, and the restorable window is the world's.
 Calls RDS refuses and moto accepts are refused here: a cluster restored or
 created onto an existing identifier, a delete of an instance already
-`deleting`, a sixth snapshot copy in progress to one region."""
+`deleting`, a sixth snapshot copy in progress to one region, a db.serverless
+instance in a cluster without a Serverless v2 scaling configuration."""
 
 from __future__ import annotations
 
@@ -22,6 +23,12 @@ from ..faults import Faults
 # Region per account" (Aurora User Guide, "DB cluster snapshot copying", Limitations).
 MAX_COPIES_IN_PROGRESS = 5
 _CREATES_CLUSTER = ("CreateDBCluster", "RestoreDBClusterFromSnapshot", "RestoreDBClusterToPointInTime")
+# "Clusters that use Aurora Serverless v2 must have a capacity range specified" (Aurora User
+# Guide, "Requirements and limitations for Aurora Serverless v2"). AWS refuses CreateDBInstance
+# with InvalidDBClusterStateFault (one of its errors in botocore's RDS service model) and this
+# message, as reported in github.com/cloudposse/terraform-aws-rds-cluster/pull/181.
+NO_SERVERLESS_V2 = ("Set the Serverless v2 scaling configuration on the parent DB cluster before creating a "
+                    "Serverless v2 DB instance.")
 from .backends import rds_backend
 
 
@@ -84,6 +91,11 @@ class RdsModel:
         if operation in _CREATES_CLUSTER and params.get("DBClusterIdentifier") in backend.clusters:
             raise _error(client, operation, "DBClusterAlreadyExistsFault",
                          f"DB cluster {params['DBClusterIdentifier']} already exists")
+        if operation == "CreateDBInstance" and params.get("DBInstanceClass") == "db.serverless":
+            cluster = backend.clusters.get(params.get("DBClusterIdentifier"))
+            acus = getattr(cluster, "serverless_v2_scaling_configuration", None) or {}
+            if cluster is not None and acus.get("MaxCapacity") is None:
+                raise _error(client, operation, "InvalidDBClusterStateFault", NO_SERVERLESS_V2)
         if operation == "DeleteDBInstance":
             db = backend.databases.get(params.get("DBInstanceIdentifier"))
             if db is not None and db.status == "deleting":
