@@ -185,6 +185,31 @@ def test_no_ec2_capacity_reservations_are_used_to_probe(world):
     assert {c["service"] for c in report["aws_calls"]} <= {"rds", "dynamodb", "sns"}
 
 
+SERVERLESS_FIRST = ["db.serverless", "db.r6g.xlarge"]
+
+
+def test_a_serverless_reader_is_created_in_a_cluster_with_serverless_v2(world):
+    """max_acu 16 is 32 GiB, at least the writer's db.r6g.large (16 GiB): db.serverless goes first."""
+    world["clusters"][0]["serverless_v2"] = {"min_acu": 0.5, "max_acu": 16}
+    world["policies"]["orders"]["instance_classes"] = SERVERLESS_FIRST
+    report = run(world)
+    assert report["status"] == "SUCCEEDED", report["cause"]
+    (params,) = created(report)
+    assert params["DBInstanceClass"] == "db.serverless"
+    assert (report["output"]["action"], report["output"]["instance_class"]) == ("created", "db.serverless")
+    orders = next(c for c in report["world"]["clusters"] if c["id"] == "orders")
+    new = next(i for i in orders["instances"] if i["id"] == params["DBInstanceIdentifier"])
+    assert (new["class"], new["status"], new["writer"]) == ("db.serverless", "available", False)
+    assert orders["serverless_v2"] == {"min_acu": 0.5, "max_acu": 16}
+
+
+def test_a_serverless_class_is_never_tried_in_a_cluster_without_serverless_v2(world):
+    world["policies"]["orders"]["instance_classes"] = SERVERLESS_FIRST
+    report = run(world)
+    assert {c for c, _ in tried(report)} == {"db.r6g.xlarge"}
+    assert report["output"]["instance_class"] == "db.r6g.xlarge"
+
+
 # 6. dry run ------------------------------------------------------------------------------
 def test_dry_run_outputs_the_plan_and_changes_nothing(world):
     world["faults"] = {"not_orderable": [{"class": "db.r6g.xlarge", "az": "*"}]}
