@@ -1,5 +1,6 @@
-"""`aurora-ops simulate WORKFLOW --world WORLD --input INPUT [--json]` and
-`aurora-ops chaos WORKFLOW --world WORLD --input INPUT [--runs N] [--seed S] [--json]`."""
+"""`aurora-ops simulate WORKFLOW --world WORLD --input INPUT [--json]`,
+`aurora-ops chaos WORKFLOW --world WORLD --input INPUT [--runs N] [--seed S] [--json]` and
+`aurora-ops policy check DOCUMENT [--world WORLD] [--json]` (policy_check.py)."""
 
 from __future__ import annotations
 
@@ -52,11 +53,22 @@ def _arguments(argv):
                        help="run i uses seed SEED+i; --seed S --runs 1 replays run S (default 0)")
     chaos.add_argument("--jobs", type=_non_negative, default=0,
                        help="worker processes (default: one per core); results do not depend on it")
+    policy = commands.add_parser("policy", help="policy document tools (check)")
+    check = policy.add_subparsers(dest="policy_command", metavar="command", required=True).add_parser(
+        "check", help="validate a policy document and print the policy each cluster resolves to")
+    check.add_argument("document", help="policy document, v1 or v2 (JSON or YAML file, or - for stdin)")
+    check.add_argument("--world", help="world file: check the tags of its clusters and list which are managed "
+                                       "(its own policies are ignored)")
+    check.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> int:
     args = _arguments(argv)
+    if args.command == "policy":
+        from .policy_check import run
+
+        return run(args)
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "INFO" if args.verbose else "WARNING")
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     if not args.verbose:  # moto's interpreter logs expected ASL errors (caught ones included)
