@@ -97,6 +97,8 @@ class SimulatedStack:
             }
             if ref in known:
                 return known[ref]
+            if ref in self.world.get("parameters", {}):
+                return str(self.world["parameters"][ref])
             default = self.template.parameter_default(ref)
             if default is not None:
                 return str(default)

@@ -292,3 +292,50 @@ def test_a_retry_after_the_delete_does_not_remove_a_second_reader(world):
     assert len(calls(report, "DeleteDBInstance")) == 1
     assert the_decision(report)["action"] == "deleted"
     assert len([i for i in instance_ids(report["world"]) if i.startswith("orders-aops-")]) == 2
+
+
+# fleets: policy v2, tags, observe mode, calls that grow with the decisions ------------------------
+def _fleet(world, n, own_reader=False):
+    """`n` more clusters like orders, each tagged aurora-ops:policy=standard."""
+    world["policies"] = {"policies": {"standard": world["policies"]["orders"]}, "clusters": {}}
+    template = world["clusters"][0]
+    world["clusters"] = []
+    for index in range(n):
+        cluster = copy.deepcopy(template)
+        cluster["id"] = f"fleet-{index:03d}"
+        cluster["tags"] = {"aurora-ops:policy": "standard"}
+        cluster["instances"] = [dict(i, id=i["id"].replace("orders", cluster["id"])) for i in cluster["instances"]
+                                if own_reader or CREATED_BY_TAG not in i.get("tags", {})]
+        world["clusters"].append(cluster)
+    return world
+
+
+def test_tag_selected_clusters_are_evaluated_and_an_unknown_policy_is_named(world):
+    world = _fleet(world, 2, own_reader=True)
+    world["clusters"][1]["tags"] = {"aurora-ops:policy": "no-such-policy"}
+    untagged = copy.deepcopy(world["clusters"][0])
+    untagged.update(id="unmanaged", tags={})
+    untagged["instances"] = [dict(i, id=i["id"].replace("fleet-000", "unmanaged")) for i in untagged["instances"]]
+    world["clusters"].append(untagged)
+    report = run(world)
+    decisions = {d["cluster_id"]: d for d in report["output"]["decisions"]}
+    assert set(decisions) == {"fleet-000", "fleet-001"}  # the untagged, unnamed cluster is not the fleet's
+    assert decisions["fleet-000"]["action"] == "deleted"
+    assert (decisions["fleet-001"]["action"], decisions["fleet-001"]["reason"]) == ("none", "unknown-policy")
+
+
+def test_clusters_without_a_reader_of_ours_cost_one_paginated_read_however_many(world):
+    report = run(_fleet(world, 30))
+    assert {d["reason"] for d in report["output"]["decisions"]} == {"no-candidate"}
+    assert [c["operation"] for c in report["aws_calls"]] == ["DescribeDBClusters"]
+
+
+def test_observe_mode_makes_the_schedules_runs_dry_runs_that_notify(world):
+    world["parameters"] = {"Mode": "observe"}
+    scheduled = run(world, {"trigger": "schedule"})
+    decision = the_decision(scheduled)
+    assert (decision["action"], decision["instance_id"], decision["observed"]) == ("dry-run", ADDED_IN_B, True)
+    assert [c["operation"] for c in mutating_calls(scheduled)] == ["Publish"]
+    assert "observe mode" in scheduled["notifications"][0]["subject"]
+    by_hand = run(world, {})  # started by hand: acts as asked
+    assert the_decision(by_hand)["action"] == "deleted"

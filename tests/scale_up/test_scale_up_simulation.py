@@ -393,3 +393,25 @@ def test_an_alarm_event_that_is_not_in_alarm_changes_nothing(world):
     report = run(world, event)
     assert (report["output"]["action"], report["output"]["reason"]) == ("none", "alarm-not-in-alarm")
     assert report["aws_calls"] == []
+
+
+# policy v2 and observe mode --------------------------------------------------------------------
+def test_a_cluster_tagged_with_a_named_policy_is_managed_and_an_unknown_name_is_said(world):
+    world["policies"] = {"policies": {"oltp": world["policies"]["orders"]}}
+    world["clusters"][0]["tags"] = {"aurora-ops:policy": "oltp"}
+    assert run(world)["output"]["action"] == "created"
+    world["clusters"][0]["tags"] = {"aurora-ops:policy": "olt"}
+    report = run(world)
+    assert (report["output"]["action"], report["output"]["reason"]) == ("none", "unknown-policy")
+    assert mutating_calls(report) == []
+
+
+def test_observe_mode_turns_an_event_into_a_dry_run_that_notifies_and_writes_nothing(world):
+    world["parameters"] = {"Mode": "observe"}
+    report = run(world, load_event("cloudtrail-capacity-failure.json"))
+    assert report["status"] == "SUCCEEDED"
+    assert (report["output"]["action"], report["output"]["observed"]) == ("dry-run", True)
+    assert report["output"]["plan"]["candidates"]
+    assert [c["operation"] for c in mutating_calls(report)] == ["Publish"]  # no reader, no lock, no marker
+    assert "observe mode" in report["notifications"][0]["subject"]
+    assert run(world, MANUAL)["output"]["action"] == "created"  # started by hand: acts

@@ -86,8 +86,8 @@ def test_an_express_execution_ends_timed_out_after_300_simulated_seconds(world):
     world["policies"]["orders"]["scale_down"] = {"cpu_threshold": 50}
     world["timing"].update(api_ms=20_000, polls_until_deleted=1000)
     world["clusters"][0]["instances"].append(
-        {"id": "orders-aops-00000000-1", "class": "db.r6g.large", "az": "us-east-1c", "cpu": 1,
-         "tags": {"aurora-ops:created-by": "x"}})
+        {"id": "orders-aops-00000000-1", "class": "db.r6g.large", "az": "us-east-1b", "cpu": 1,
+         "tags": {"aurora-ops:created-by": "x"}})  # beside orders-2: removable, so the run deletes and settles
     for instance in world["clusters"][0]["instances"]:
         instance.setdefault("cpu", 1)
     report = simulate("scale-down", world, {}, echo_handler_output=False)

@@ -107,7 +107,7 @@ def _managed_cluster_arns(resource):
 def test_the_walk_finds_the_statements():
     found = list(all_statements())
     kinds = {where.split()[0] for where, _ in found}
-    assert set(functions()) - {"ScaleDownPlanFunction"} <= kinds
+    assert set(functions()) - {"PolicyGateFunction"} <= kinds  # the gate calls no AWS API
     assert {"TriggerRole", "ScaleDownScheduleRole", "TriggerDeadLetterQueuePolicy"} <= kinds
     assert set(state_machines()) <= kinds
     assert len(found) > 70
@@ -157,7 +157,7 @@ def test_destructive_rds_actions_require_ownership_or_a_managed_cluster():
 
 
 def test_scale_up_creates_instances_only_in_the_managed_clusters():
-    split_statements = 0
+    split_statements = tagged = 0
     for logical_id in functions():
         if not logical_id.startswith("ScaleUp"):
             continue
@@ -169,13 +169,17 @@ def test_scale_up_creates_instances_only_in_the_managed_clusters():
                     split_statements += 1
                     continue
                 arn = resource["Fn::Sub"]
+                if arn.endswith(":cluster:*"):  # any cluster, only with the selection tag
+                    assert statement["Condition"] == {"StringLike": {"aws:ResourceTag/aurora-ops:policy": "*"}}
+                    tagged += 1
+                    continue
                 assert ":cluster:" not in arn and not arn.endswith(":*:*"), (logical_id, arn)
                 assert arn.rsplit(":", 2)[-2] in ("db", "pg", "og", "subgrp", "secgrp"), (logical_id, arn)
                 if arn.rsplit(":", 2)[-2] == "db":
                     assert statement["Condition"] == {
                         "StringLike": {"aws:RequestTag/aurora-ops:created-by": "*"},
                         "StringEquals": {"rds:DatabaseEngine": ["aurora-mysql", "aurora-postgresql"]}}
-    assert split_statements == 1
+    assert (split_statements, tagged) == (1, 1)
 
 
 def test_restore_creates_instances_only_in_clusters_of_an_operation():
@@ -342,12 +346,10 @@ def test_dashboard_shows_executions_outcomes_and_every_alarm():
 
 
 # ------------------------------------------------------------- parameters
-def test_every_parameter_is_described_and_only_managed_clusters_is_required():
+def test_every_parameter_is_described_and_has_a_default():
     for name, param in DOC["Parameters"].items():
         assert param.get("Description"), name
-        if name != "ManagedClusterIds":
-            assert "Default" in param, name
-    assert "Default" not in DOC["Parameters"]["ManagedClusterIds"]
+        assert "Default" in param, name  # a tag-selected fleet needs no list at all
 
 
 def test_outputs_name_the_operational_resources():

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -70,17 +71,46 @@ def notify(workflow: str, outcome: dict) -> str | None:
     return None
 
 
+def is_notable(outcome: dict) -> bool:
+    """Changes and failures, and in observe mode what would have changed."""
+    if outcome.get("error") == "InvalidInput":
+        return False
+    return outcome["action"] in ("created", "deleted", "restored", "failed") or (
+        outcome["action"] == "dry-run" and bool(outcome.get("observed")))
+
+
 def _notify(workflow: str, outcome: dict) -> None:
     topic = os.environ.get("NOTIFICATION_TOPIC_ARN")
-    if not topic or outcome["action"] not in ("created", "deleted", "restored", "failed") or outcome.get("error") == "InvalidInput":
+    if not topic or not is_notable(outcome):
         return
-    subject = f"aurora-ops {workflow}: {outcome['action']} {outcome.get('instance_id') or ''} ({outcome.get('cluster_id')})"
+    action = "would act (observe mode)" if outcome["action"] == "dry-run" else outcome["action"]
+    subject = f"aurora-ops {workflow}: {action} {outcome.get('instance_id') or ''} ({outcome.get('cluster_id')})"
+    _publish(topic, subject, outcome, workflow, outcome["action"])
+
+
+def notify_summary(workflow: str, outcomes: list[dict]) -> str | None:
+    """One message for a run with many notable outcomes (a fleet's scale-down),
+    instead of one each. Returns a warning instead of raising."""
+    topic = os.environ.get("NOTIFICATION_TOPIC_ARN")
+    notable = [o for o in outcomes if is_notable(o)]
+    if not topic or not notable:
+        return None
+    counts = ", ".join(f"{n} {a}" for a, n in sorted(Counter(o["action"] for o in notable).items()))
+    try:
+        _publish(topic, f"aurora-ops {workflow}: {counts}", {"outcomes": notable}, workflow, "summary")
+    except Exception as exc:  # noqa: BLE001 - best effort by design
+        logger.warning("notification not sent", extra={"error": repr(exc)})
+        return f"notification not sent: {type(exc).__name__}: {exc}"
+    return None
+
+
+def _publish(topic: str, subject: str, body: dict, workflow: str, action: str) -> None:
     client("sns").publish(
         TopicArn=topic,
         Subject=subject[:100],
-        Message=json.dumps(outcome, indent=2, default=str),
+        Message=json.dumps(body, indent=2, default=str),
         MessageAttributes={
             "workflow": {"DataType": "String", "StringValue": workflow},
-            "action": {"DataType": "String", "StringValue": outcome["action"]},
+            "action": {"DataType": "String", "StringValue": action},
         },
     )

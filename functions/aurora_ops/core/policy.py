@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field, fields, is_dataclass
+from fnmatch import fnmatchcase
 from functools import cache
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from .instances import SERVERLESS_CLASS, size_rank
 from .validation import core_schema, validate
 
 POLICY_TAG = "aurora-ops:policy"  # a cluster carrying it is managed by the named policy
-DEFAULT_DOCUMENT_FILE = "/opt/aurora-ops/policy.json"  # the PolicyLayer (template.yaml)
+DEFAULT_DOCUMENT_FILE = "/opt/policy.json"  # policy/policy.json, deployed as the PolicyLayer (template.yaml)
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ class PolicyDocument:
         if policy is not None:
             return policy, None
         name = (tags or {}).get(POLICY_TAG)
-        if name is None:
+        if name is None or not self.policies:  # no named policies: no selection by tag
             return None, "not-managed"
         if name not in self.policies:
             return None, "unknown-policy"
@@ -204,3 +205,16 @@ def deployed_document() -> PolicyDocument:
 def deployed_policies() -> dict[str, ClusterPolicy]:
     """The clusters the deployed document names by id."""
     return deployed_document().clusters
+
+
+def iam_list_mismatches(document: PolicyDocument, entries: list[str]) -> list[str]:
+    """Where the clusters a document names by id and the stack's ManagedClusterIds
+    (IAM's list; entries may use IAM wildcards) disagree: each would be an
+    AccessDenied in a crunch, or a grant nothing uses. Tag-selected clusters need
+    no entry: IAM lets the stack create readers in any cluster carrying the tag."""
+    entries = [e for e in entries if e]
+    problems = [f"policy.clusters.{c}: not in ManagedClusterIds (IAM would deny its readers)"
+                for c in sorted(document.clusters) if not any(fnmatchcase(c, e) for e in entries)]
+    problems += [f"ManagedClusterIds: {e} matches no cluster the policy document names"
+                 for e in entries if not any(fnmatchcase(c, e) for c in document.clusters)]
+    return problems

@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from aurora_ops.core import clock
+from aurora_ops.core.policy import parse_document
 
 from ..clients import client
 
 from .backends import rds_backend
 
 STATE_TABLE = "aurora-ops-state"
+CONSTANT_AFTER_NOW_MINUTES = 10  # an Express run (5 minutes) with its retries
 
 # Optional world instance fields (extensions) -> CreateDBInstance parameters.
 _INSTANCE_SETTINGS = {
@@ -139,20 +141,24 @@ class _Builder:
 
     def _publish_cpu(self) -> None:
         """Per-minute CPUUtilization datapoints for every instance with `cpu`:
-        a list ends at `now`; a constant covers the longest lookback and more."""
-        minutes = max([p.get("scale_down", {}).get("lookback_minutes", 5) for p in self.world["policies"].values()]
-                      + [5]) + 60
+        a list ends at `now`; a constant covers the longest lookback and more, and
+        goes on for the length of an Express run (a constant load stays constant
+        while a run retries)."""
+        document = parse_document(self.world["policies"])
+        policies = [*document.clusters.values(), *document.policies.values()]
+        minutes = max([p.scale_down.lookback_minutes for p in policies] + [5]) + 60
         for cluster in self.world["clusters"]:
             cloudwatch = self._client("cloudwatch", cluster["region"])
             for instance in cluster["instances"]:
                 if "cpu" not in instance:
                     continue
                 cpu = instance["cpu"]
-                values = cpu if isinstance(cpu, list) else [cpu] * minutes
+                values = cpu if isinstance(cpu, list) else [cpu] * (minutes + CONSTANT_AFTER_NOW_MINUTES)
+                last = self.now + timedelta(minutes=0 if isinstance(cpu, list) else CONSTANT_AFTER_NOW_MINUTES)
                 data = [{
                     "MetricName": "CPUUtilization",
                     "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": instance["id"]}],
-                    "Timestamp": self.now - timedelta(minutes=len(values) - 1 - index),
+                    "Timestamp": last - timedelta(minutes=len(values) - 1 - index),
                     "Value": float(value), "Unit": "Percent",
                 } for index, value in enumerate(values)]
                 for start in range(0, len(data), 500):

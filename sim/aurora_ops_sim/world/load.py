@@ -61,8 +61,11 @@ def load_world(source: str | Path | dict) -> dict:
 def unmatched_policy_keys(world: dict, created=()) -> list[str]:
     """Policy keys that name no cluster of the world (nor one the run will create,
     such as a restore target): most often a typo, which leaves a cluster unmanaged."""
+    policies = world.get("policies", {})
+    v2 = "policies" in policies or "clusters" in policies
     known = {c["id"].lower() for c in world.get("clusters", [])} | {c.lower() for c in created}
-    return [key for key in world.get("policies", {}) if key.lower() not in known]
+    named = policies.get("clusters", {}) if v2 else {k: v for k, v in policies.items() if k != "dsql_clusters"}
+    return [f"clusters.{key}" if v2 else key for key in named if key.lower() not in known]
 
 
 def _yaml_scalar(value):

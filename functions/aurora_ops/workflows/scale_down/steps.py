@@ -8,7 +8,7 @@ import os
 from datetime import timedelta
 
 from ...aws import cloudwatch, locks, rds
-from ...aws.reporting import report
+from ...aws.reporting import is_notable, notify_summary, record_metrics, report
 from ...core import clock
 from ...core.errors import (AuroraOpsError, AwsThrottled, AwsUnavailable, InvalidInput, caught_error_message,
                             execution_error_name)
@@ -25,6 +25,7 @@ MAX_DELETE_POLLS = 6  # checks, 5 waits of DELETE_POLL_SECONDS between: inside E
 # Stop waiting for removals this long after the run started, whatever is left:
 # Express ends executions at 300 s, and the last Settle (with its retries) must fit.
 SETTLE_WAIT_LIMIT_SECONDS = 210
+MAX_SEPARATE_NOTIFICATIONS = 5  # more notable decisions in one run: one summary message
 
 
 def decision(cluster_id: str, action: str, reason: str, instance_id: str | None = None, **extra) -> dict:
@@ -38,6 +39,7 @@ def plan(raw_input: object) -> dict:
     Clusters whose reader may go are left to EvaluateCluster, which re-checks and
     deletes; every other decision is final here."""
     validate(raw_input, INPUT_SCHEMA, InvalidInput, "input")
+    started = clock.now()  # cooldowns and the metric window are judged as of the run's start
     dry_run = raw_input.get("dry_run", False) or observing(raw_input)
     document = deployed_document()
     asked = raw_input["cluster_id"].lower() if "cluster_id" in raw_input else None  # as RDS stores it
@@ -68,23 +70,27 @@ def plan(raw_input: object) -> dict:
             decisions[cluster_id] = decision(cluster_id, "none", "no-candidate", message=NO_CANDIDATE)
         else:
             candidates[cluster_id] = (cluster, policy)
-    decisions.update(_decide_candidates(candidates, dry_run))
-    return {"dry_run": dry_run, "started_at": clock.iso(clock.now()),
+    decisions.update(_decide_candidates(candidates, dry_run, started))
+    if observing(raw_input):
+        for d in decisions.values():
+            if d.get("action") == "dry-run":
+                d["observed"] = True
+    return {"dry_run": dry_run, "started_at": clock.iso(started),
             "decisions": [decisions[c] for c in sorted(decisions) if "remove" not in decisions[c]],
             "removals": [decisions[c]["remove"] for c in sorted(decisions) if "remove" in decisions[c]]}
 
 
 def observing(raw_input: dict) -> bool:
-    """Observe mode (the Mode parameter): automatic runs decide as dry runs."""
-    return os.environ.get("MODE", "act") == "observe" and not raw_input
+    """Observe mode (the Mode parameter): the schedule's runs decide as dry runs
+    (and notify what they would do); runs started by hand act as asked."""
+    return os.environ.get("MODE", "act") == "observe" and raw_input.get("trigger") == "schedule"
 
 
-def _decide_candidates(candidates: dict, dry_run: bool) -> dict:
+def _decide_candidates(candidates: dict, dry_run: bool, now) -> dict:
     if not candidates:
         return {}
     instances = rds.instances_of_clusters({c: cluster["writer_id"] for c, (cluster, _) in candidates.items()})
     states = locks.cluster_states(list(candidates))
-    now = clock.now()
     decisions, windows, chosen = {}, {}, {}
     for cluster_id, (cluster, policy) in candidates.items():
         mine = [i for i in instances if i["cluster_id"] == cluster_id]
@@ -92,7 +98,8 @@ def _decide_candidates(candidates: dict, dry_run: bool) -> dict:
             decisions[cluster_id] = decision(cluster_id, "none", "cluster-not-available",
                                              message="the cluster has no writer")
             continue
-        reader, reason, detail = choose_reader_to_remove(mine, policy.min_readers)
+        reader, reason, detail = choose_reader_to_remove(
+            mine, policy.min_readers, max_acu=(cluster.get("serverless_v2") or {}).get("max_acu"))
         if reader is None:
             decisions[cluster_id] = decision(cluster_id, "none", reason, message=detail)
             continue
@@ -218,16 +225,30 @@ def settle(state: dict, execution_name: str) -> dict:
     for d in pending:  # deletion is under way and cannot be undone; stop waiting
         d["pending"] = False
         d["message"] = f"still deleting after {polls} checks"
+    outcomes = []
     for d in decisions:
         d.pop("pending", None)
         if d["reason"] == "error":  # the evaluation may have died holding the lock
             locks.release(d["cluster_id"], execution_name)
-        action = "failed" if d["reason"] == "error" else d["action"]
-        d.update(report(WORKFLOW, {**d, "action": action}))
+        outcomes.append({**d, "action": "failed" if d["reason"] == "error" else d["action"]})
+    # A few changes: one message each, as every workflow; a fleet's many: one summary.
+    separately = sum(1 for o in outcomes if is_notable(o)) <= MAX_SEPARATE_NOTIFICATIONS
+    for d, outcome in zip(decisions, outcomes):
+        d.update(report(WORKFLOW, outcome) if separately else _metrics_only(outcome))
+    summary_warning = None if separately else notify_summary(WORKFLOW, outcomes)
+    if summary_warning:
+        for d, outcome in zip(decisions, outcomes):
+            if is_notable(outcome):
+                d.setdefault("warnings", []).append(summary_warning)
     failed = [d for d in decisions if d["reason"] == "error"]
     output = {"decisions": decisions}
     return {"done": True, "failed": bool(failed), "output": output, "error": "ScaleDownFailed" if failed else None,
             "cause": json.dumps(output) if failed else None}
+
+
+def _metrics_only(outcome: dict) -> dict:
+    warning = record_metrics(WORKFLOW, outcome)
+    return {"warnings": [warning]} if warning else {}
 
 
 def _from_caught_error(d: dict) -> dict:

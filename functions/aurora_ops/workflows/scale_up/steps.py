@@ -17,7 +17,7 @@ from ...core.policy import deployed_document
 from ...core.tags import CREATED_BY_TAG
 from ...core.triggers import resolve_cluster
 from ...shared.capacity import create_first_available
-from .decisions import cooldown, parse_request, plan_candidates, without_unlisted_monitoring
+from .decisions import cooldown, excluded_classes, parse_request, plan_candidates, without_unlisted_monitoring
 
 WORKFLOW = "scale-up"
 FIRST_POLL_SECONDS = 300  # Aurora readers take 5+ minutes; polling sooner only costs transitions
@@ -39,6 +39,9 @@ def prepare(raw_input: object, execution_name: str) -> dict:
     """Validate, resolve the cluster, apply the guards and plan the candidates.
     Reads only; nothing changes before the lock is taken in `reserve`."""
     request = parse_request(raw_input)
+    if request["trigger"] != "manual" and os.environ.get("MODE", "act") == "observe":
+        # Observe mode (the Mode parameter): what events and alarms start is a dry run.
+        request.update(dry_run=True, observed=True)
     state = {"execution_name": execution_name, "started_at": clock.iso(clock.now()),
              "request": request, "outcome": None, "attempts": [], "lock_held": False}
     if request["ignore"]:  # e.g. our own failed create: the execution that made it handles it
@@ -76,14 +79,17 @@ def prepare(raw_input: object, execution_name: str) -> dict:
         return state
     readers = serving_readers(instances)
     stale = cooldown(readers, _event_time(request), clock.now(), policy.scale_up.cooldown_minutes)
-    if stale and not request["event_id"]:
+    if stale and (not request["event_id"] or request["dry_run"]):  # a dry run writes nothing, not even a lock
         state["outcome"] = _none(cluster_id, "cooldown", stale)
         return state
     if len(readers) >= policy.max_readers:
         state["outcome"] = _none(cluster_id, "max-readers",
                                  f"{len(readers)} readers, max_readers is {policy.max_readers}")
         return state
-    candidates = plan_candidates(policy, writer["instance_class"], cluster["availability_zones"], readers)
+    max_acu = (cluster.get("serverless_v2") or {}).get("max_acu")
+    candidates = plan_candidates(policy, writer["instance_class"], cluster["availability_zones"], readers,
+                                 max_acu=max_acu)
+    excluded = excluded_classes(policy, writer["instance_class"], max_acu=max_acu)
     settings, warning = without_unlisted_monitoring(writer["settings"], _monitoring_role_names())
     if warning:
         state["warnings"] = [warning]
@@ -97,6 +103,8 @@ def prepare(raw_input: object, execution_name: str) -> dict:
         "promotion_tier": policy.promotion_tier,
     }
     state["plan"] = {"candidates": candidates, "not_orderable": []}
+    if excluded:  # classes of the policy that can't be readers here, and why
+        state["plan"]["excluded_classes"] = excluded
     if stale:  # an event: Reserve tells a redelivery (duplicate-event) from a stale need (cooldown)
         state.update(stale=stale, orderability_checks=[])
         return state
@@ -106,8 +114,8 @@ def prepare(raw_input: object, execution_name: str) -> dict:
     ]
     if not candidates:
         state["outcome"] = _none(cluster_id, "no-candidates",
-                                 f"no policy class fits: none is at least the writer's {writer['instance_class']}"
-                                 if policy.instance_classes else "no candidate AZ in the cluster's subnet group")
+                                 "no policy class fits: " + "; ".join(excluded.values())
+                                 if excluded else "no candidate AZ in the cluster's subnet group")
     return state
 
 
@@ -277,6 +285,8 @@ def finish(state: dict, execution_name: str) -> dict:
     if outcome["action"] == "created":
         seconds = (clock.now() - clock.parse(state["started_at"])).total_seconds()
     # reporting is best effort: what fails is listed, the outcome stays
+    if (state.get("request") or {}).get("observed"):
+        outcome["observed"] = True  # notified: what it would have done
     reported = report(WORKFLOW, outcome, {"SecondsToAvailable": seconds} if seconds is not None else None)
     warnings = state.get("warnings", []) + reported.get("warnings", [])
     if warnings:
