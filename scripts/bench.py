@@ -1,5 +1,5 @@
 """Print the budgets: scale-up happy path and cold starts, scale-down monthly cost,
-snapshot-restore transitions, test-suite time.
+snapshot-restore transitions, chaos, the fleet's (scripts/bench_fleet.py), test-suite time.
 
     .venv/bin/python scripts/bench.py [--skip-suite]
 """
@@ -23,6 +23,8 @@ os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 from aurora_ops_sim import simulate  # noqa: E402
 from aurora_ops_sim.template import Template  # noqa: E402
 from conftest import BASE_WORLD  # noqa: E402
+
+import bench_fleet  # noqa: E402  (scripts/, beside this file)
 
 HAPPY = {"cluster_id": "orders", "reason": "bench"}
 BARE = "import boto3; boto3.client('rds')"
@@ -250,6 +252,7 @@ def main() -> int:
     ok &= bool(restore_figures())
     happy_path_wall()  # a target, not a budget: reported, not failed on
     ok &= bool(chaos_figures(args.chaos_runs))
+    ok &= bench_fleet.main() == 0  # the fleet issue's budgets
 
     if not args.skip_suite:
         # The README's test command: pytest (units + simulations), lint, build.
