@@ -151,7 +151,7 @@ def parse_document(document: object) -> PolicyDocument:
         validate(document, core_schema("policy"), InvalidPolicy, "policy")
         clusters = {}
         for key, entry in document.items():
-            _add(clusters, key, _entry(entry, f"policy.{key}", "cluster"))
+            _add(clusters, key, _entry(entry, f"policy.{key}", "cluster"), "policy")
         return PolicyDocument(clusters, dsql_clusters=tuple(json.dumps(d, sort_keys=True) for d in dsql))
     validate(document, core_schema("policy_v2"), InvalidPolicy, "policy")
     defaults = document.get("defaults", {})
@@ -164,16 +164,16 @@ def parse_document(document: object) -> PolicyDocument:
             if entry not in policies:
                 known = ", ".join(sorted(policies)) or "none"
                 raise InvalidPolicy(f"policy.clusters.{key}: names no policy {entry!r} (known: {known})")
-            _add(clusters, key, policies[entry])
+            _add(clusters, key, policies[entry], "policy.clusters")
         else:
-            _add(clusters, key, _entry(_merge(defaults, entry), f"policy.clusters.{key}", "cluster"))
+            _add(clusters, key, _entry(_merge(defaults, entry), f"policy.clusters.{key}", "cluster"), "policy.clusters")
     return PolicyDocument(clusters, policies, tuple(json.dumps(d, sort_keys=True) for d in dsql), version=2)
 
 
-def _add(clusters: dict, key: str, policy: ClusterPolicy) -> None:
+def _add(clusters: dict, key: str, policy: ClusterPolicy, where: str) -> None:
     cluster_id = key.lower()  # RDS stores identifiers in lowercase; events may not
     if cluster_id in clusters:
-        raise InvalidPolicy(f"policy.{key}: names the same cluster as another key ({cluster_id})")
+        raise InvalidPolicy(f"{where}.{key}: names the same cluster as another key ({cluster_id})")
     clusters[cluster_id] = policy
 
 
