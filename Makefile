@@ -5,6 +5,9 @@
 #   make test    pytest, then lint, then build (what CI runs: .ci/run)
 #   make lint    sam validate --lint, asl-validator, DefinitionSubstitutions check, checkov
 #   make build   sam build into .aws-sam/
+#   make deploy  make build, then sam deploy with samconfig.toml's [default] (one cluster, observe mode);
+#                SAM shows the change set and asks before it deploys (docs/deploy.md)
+#   make deploy ENV=prod   the same with [prod] (also: make deploy-prod)
 #   make bench   scripts/bench.py
 #   make clean   remove build output and caches (make distclean: also the venvs and node_modules)
 #
@@ -41,7 +44,7 @@ ASL_FILES := $(wildcard statemachines/*.asl.json)
 SAM_ENV := SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 \
            PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
 
-.PHONY: help setup demo test lint lint-sam lint-asl lint-substitutions lint-checkov build bench clean distclean check-python
+.PHONY: help setup demo test lint lint-sam lint-asl lint-substitutions lint-checkov build deploy deploy-prod check-deploy-env bench clean distclean check-python
 
 help:
 	@sed -n 's/^#   //p' $(MAKEFILE_LIST)
@@ -119,6 +122,28 @@ lint-checkov: $(VENV_CHECKOV)/.stamp
 
 build: $(VENV)/.stamp $(VENV_SAM)/.stamp
 	$(SAM_ENV) $(SAM) build --template-file $(TEMPLATE) --build-dir .aws-sam/build
+
+# ----------------------------------------------------------------- deploy
+
+# sam deploy of the template `make build` just built, with a samconfig.toml
+# profile: [default], or the one given as ENV=<profile> on the command line.
+# Only a command-line ENV counts: ENV is also a shell variable (the startup
+# file of an interactive sh), and one exported in your environment must never
+# pick the stack. Every profile has confirm_changeset = true: SAM shows the
+# change set and deploys only after a y. With no one to answer (no terminal),
+# nothing is deployed.
+DEPLOY_ENV := $(if $(filter command line,$(origin ENV)),$(ENV),default)
+
+deploy: check-deploy-env build
+	$(SAM_ENV) $(SAM) deploy --config-env $(DEPLOY_ENV) --template-file .aws-sam/build/template.yaml
+
+deploy-prod:
+	$(MAKE) deploy ENV=prod
+
+# Before the build: SAM would take an unknown profile for an empty one.
+check-deploy-env:
+	@grep -q '^\[$(DEPLOY_ENV)\.deploy\.parameters\]' samconfig.toml \
+	  || { echo "error: samconfig.toml has no profile [$(DEPLOY_ENV).deploy.parameters]" >&2; exit 1; }
 
 # ------------------------------------------------------------------ bench
 
