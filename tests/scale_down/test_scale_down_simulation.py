@@ -29,6 +29,10 @@ WORLD = {
     }],
 }
 ADDED_IN_B = "orders-aops-0000aaaa-1"
+# The numbers a decision was made on: each available reader's peak CPU over the window, against the threshold.
+EVIDENCE = {"peak_cpu": {"orders-2": 5, ADDED_IN_B: 5, "orders-aops-0000aaaa-2": 5},
+            "datapoints": {"orders-2": 5, ADDED_IN_B: 5, "orders-aops-0000aaaa-2": 5},
+            "threshold": 20, "lookback_minutes": 5, "readers_per_az": {"us-east-1b": 2, "us-east-1c": 1}}
 
 
 @pytest.fixture
@@ -63,7 +67,7 @@ def test_low_load_removes_one_added_reader_and_waits_until_it_is_gone(world):
     report = run(world)
     assert report["status"] == "SUCCEEDED"
     assert the_decision(report) == {"cluster_id": "orders", "action": "deleted", "instance_id": ADDED_IN_B,
-                                    "reason": "load-low"}
+                                    "reason": "load-low", "evidence": EVIDENCE}
     assert [c["params"]["DBInstanceIdentifier"] for c in calls(report, "DeleteDBInstance")] == [ADDED_IN_B]
     assert ADDED_IN_B not in instance_ids(report["world"])
     assert report["states"].count("WaitForRemoval") == 3
@@ -259,7 +263,7 @@ def test_one_cluster_by_id_and_unmanaged_ids(world):
 def test_dry_run_decides_but_changes_nothing(world):
     report = run(world, {"dry_run": True})
     assert the_decision(report) == {"cluster_id": "orders", "action": "dry-run", "instance_id": ADDED_IN_B,
-                                    "reason": "load-low"}
+                                    "reason": "load-low", "evidence": EVIDENCE}
     assert mutating_calls(report) == []
     assert ADDED_IN_B in instance_ids(report["world"])
 

@@ -32,6 +32,19 @@ def load_verdict(series: dict[str, list[float]], expected_points: int, threshold
     return None
 
 
+def readers_per_az(instances: list[dict]) -> dict[str, int]:
+    """How many serving readers each AZ has (what choose_reader_to_remove counts), by AZ."""
+    return dict(sorted(Counter(r["availability_zone"] for r in serving_readers(instances)).items()))
+
+
+def load_evidence(series: dict[str, list[float]], expected_points: int, threshold: float) -> dict:
+    """The numbers load_verdict decides on: each reader's peak CPU in the window (None
+    without a datapoint) and its datapoints, against the threshold and the window."""
+    return {"peak_cpu": {r: max(values) if values else None for r, values in sorted(series.items())},
+            "datapoints": {r: len(values) for r, values in sorted(series.items())},
+            "threshold": threshold, "lookback_minutes": expected_points}
+
+
 def in_cooldown(instances: list[dict], last_removed_at: datetime | None, now: datetime, minutes: int) -> bool:
     """A reader this system created, or removed, less than `minutes` ago."""
     horizon = now - timedelta(minutes=minutes)

@@ -15,7 +15,8 @@ from ...core.errors import (AuroraOpsError, AwsThrottled, AwsUnavailable, Invali
 from ...core.policy import POLICY_TAG, deployed_document
 from ...core.tags import CREATED_BY_TAG
 from ...core.validation import validate
-from .decisions import NO_CANDIDATE, choose_reader_to_remove, in_cooldown, load_verdict, may_hold_own_reader
+from .decisions import (NO_CANDIDATE, choose_reader_to_remove, in_cooldown, load_evidence, load_verdict,
+                        may_hold_own_reader, readers_per_az)
 
 INPUT_SCHEMA = (__package__, "input")
 WORKFLOW = "scale-down"
@@ -100,8 +101,10 @@ def _decide_candidates(candidates: dict, dry_run: bool, now) -> dict:
             continue
         reader, reason, detail = choose_reader_to_remove(
             mine, policy.min_readers, max_acu=(cluster.get("serverless_v2") or {}).get("max_acu"))
+        per_az = readers_per_az(mine)  # evidence: the numbers behind the decision
         if reader is None:
-            decisions[cluster_id] = decision(cluster_id, "none", reason, message=detail)
+            decisions[cluster_id] = decision(cluster_id, "none", reason, message=detail,
+                                             evidence={"readers_per_az": per_az})
             continue
         removal = states[cluster_id]["removal"]
         if in_cooldown(mine, removal and removal["at"], now, policy.scale_down.cooldown_minutes):
@@ -109,21 +112,25 @@ def _decide_candidates(candidates: dict, dry_run: bool, now) -> dict:
             continue
         readers = [i["instance_id"] for i in mine if not i["writer"] and i["status"] == "available"]
         windows.update(dict.fromkeys(readers, policy.scale_down.lookback_minutes))
-        chosen[cluster_id] = (reader["instance_id"], readers, policy)
-    series = _cpu(windows, {c: readers for c, (_, readers, _) in chosen.items()}, now)
-    for cluster_id, (instance_id, readers, policy) in chosen.items():
+        chosen[cluster_id] = (reader["instance_id"], readers, policy, per_az)
+    series = _cpu(windows, {c: readers for c, (_, readers, _, _) in chosen.items()}, now)
+    for cluster_id, (instance_id, readers, policy, per_az) in chosen.items():
         if isinstance(series.get(cluster_id), dict):  # its metric read failed
             decisions[cluster_id] = series[cluster_id]
             continue
         rules = policy.scale_down
-        verdict = load_verdict({r: series[r] for r in readers}, rules.lookback_minutes, rules.cpu_threshold)
+        loads = {r: series[r] for r in readers}
+        verdict = load_verdict(loads, rules.lookback_minutes, rules.cpu_threshold)
+        evidence = {**load_evidence(loads, rules.lookback_minutes, rules.cpu_threshold), "readers_per_az": per_az}
         if verdict:
-            decisions[cluster_id] = decision(cluster_id, "none", verdict)
+            decisions[cluster_id] = decision(cluster_id, "none", verdict, evidence=evidence)
         elif dry_run:
-            decisions[cluster_id] = (decision(cluster_id, "none", "in-progress") if states[cluster_id]["holder"]
-                                     else decision(cluster_id, "dry-run", "load-low", instance_id))
-        else:
-            decisions[cluster_id] = {"remove": {"cluster_id": cluster_id, "instance_id": instance_id}}
+            decisions[cluster_id] = (decision(cluster_id, "none", "in-progress", evidence=evidence)
+                                     if states[cluster_id]["holder"]
+                                     else decision(cluster_id, "dry-run", "load-low", instance_id, evidence=evidence))
+        else:  # the evidence rides with the removal; Settle puts it on the decision EvaluateCluster makes
+            decisions[cluster_id] = {"remove": {"cluster_id": cluster_id, "instance_id": instance_id,
+                                                "evidence": evidence}}
     return decisions
 
 
@@ -208,7 +215,12 @@ def settle(state: dict, execution_name: str) -> dict:
     """Wait (bounded in checks and in time) for removed readers to be gone; then
     release any lock a failed evaluation may have left, and report: metrics,
     notifications (best effort), the output."""
-    merged = state["decisions"] + [_from_caught_error(d) for d in state.get("removed", [])]
+    evidence = {r["cluster_id"]: r["evidence"] for r in state.get("removals", []) if "evidence" in r}
+    removed = [_from_caught_error(d) for d in state.get("removed", [])]
+    for d in removed:  # the numbers Plan chose the reader on
+        if d["cluster_id"] in evidence:
+            d.setdefault("evidence", evidence[d["cluster_id"]])
+    merged = state["decisions"] + removed
     decisions = sorted(merged, key=lambda d: d["cluster_id"])
     polls = state.get("polls", 0) + 1
     waiting = [d["instance_id"] for d in decisions if d.get("pending")]
