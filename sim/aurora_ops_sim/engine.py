@@ -19,7 +19,7 @@ from aurora_ops.core import clock
 from . import patches
 from .clients import client
 from .faults import Faults
-from .lambdas import LambdaSide
+from .lambdas import LambdaSide, current_task
 from .report import execution_report, notifications
 from .stack import SimulatedStack
 from .template import Template
@@ -72,6 +72,7 @@ class Simulation(LambdaSide):
         self._deadline = None
         self._executions = 0
         self._current_function = None
+        self._started = self.now  # the running execution's start on the simulated clock
 
     # ------------------------------------------------------------ lifecycle
     def __enter__(self):
@@ -126,19 +127,25 @@ class Simulation(LambdaSide):
         first_call, started = len(self.calls), self.now
         first = self._execute(workflow, execution_input)
         duplicate = self._execute(workflow, execution_input) if self.faults.duplicate_start else None
+        definition = json.loads((self.root / asl_file(workflow)).read_text())
         report = execution_report(
             workflow=workflow, name=first["name"], described=first["described"], events=first["events"],
             invocations=first["invocations"], aws_calls=first["aws_calls"], world=self.dump_world(),
             simulated_seconds=(self.now - started).total_seconds(),
-            metrics=[m for m in self.metrics if m["execution"] == first["name"]],
+            metrics=[m for m in self.metrics if m["execution"] == first["name"]], definition=definition,
         )
         report["notifications"] = notifications(self.calls[first_call:])
         if duplicate:
             described = duplicate["described"]
+            again = execution_report(
+                workflow=workflow, name=duplicate["name"], described=described, events=duplicate["events"],
+                invocations=duplicate["invocations"], aws_calls=duplicate["aws_calls"], world={},
+                simulated_seconds=0, metrics=[], definition=definition)
             report["duplicate"] = {"execution_name": duplicate["name"], "status": described["status"],
                                    "error": described.get("error"), "cause": described.get("cause"),
-                                   "output": json.loads(described["output"]) if described.get("output") else None,
-                                   "aws_calls": duplicate["aws_calls"]}
+                                   "output": again["output"], "aws_calls": duplicate["aws_calls"],
+                                   **{k: again[k] for k in ("states", "transitions", "lambda_invocations",
+                                                            "started_at", "timeline")}}
         return report
 
     def _execute(self, workflow: str, execution_input) -> dict:
@@ -147,6 +154,7 @@ class Simulation(LambdaSide):
         name = f"sim-{workflow}-{self._executions:03d}"
         first_call, first_invocation = len(self.calls), self.invocations
         timeout = self._machine.timeout_seconds
+        self._started = self.now
         self._deadline = self.now + timedelta(seconds=timeout) if timeout else None
         sfn = self._client("stepfunctions")
         self._execution_arn = sfn.start_execution(
@@ -203,7 +211,9 @@ class Simulation(LambdaSide):
         service = client.meta.service_model.service_name
         region = client.meta.region_name
         record = {"service": service, "operation": operation, "params": _jsonable(params), "error": None,
-                  "function": self._current_function}
+                  "function": self._current_function, "region": region,
+                  "at": round((self.now - self._started).total_seconds(), 3),
+                  "task": getattr(current_task, "event", None)}
         self.calls.append(record)
         self._charge(self.world["timing"]["api_ms"])
         code = self.faults.api_error(service, operation, params)
@@ -218,14 +228,31 @@ class Simulation(LambdaSide):
         try:
             answered = self.rds.before(client, region, operation, params, original) if service == "rds" else None
             if answered is not None:
-                return answered
+                return _with_statuses(record, answered)
             result = original(client, operation, params)
         except ClientError as exc:
             record["error"] = exc.response.get("Error", {}).get("Code")
             raise
         if service == "rds":
             self.rds.after(region, operation, params, result)
-        return result
+        return _with_statuses(record, result)
+
+
+_LISTED = {"DBInstances": ("DBInstanceIdentifier", "DBInstanceStatus"), "DBClusters": ("DBClusterIdentifier", "Status"),
+           "DBClusterSnapshots": ("DBClusterSnapshotIdentifier", "Status"),
+           "GlobalClusters": ("GlobalClusterIdentifier", "Status")}
+MAX_STATUSES = 20  # a fleet's listing is not repeated in the report
+
+
+def _with_statuses(record: dict, answer):
+    """The status of each resource an RDS describe answered with ({id: status}, in the
+    call's record), so a timeline can say what each poll saw."""
+    if record["operation"].startswith("Describe") and isinstance(answer, dict):
+        for key, (id_field, status_field) in _LISTED.items():
+            listed = answer.get(key)
+            if isinstance(listed, list) and len(listed) <= MAX_STATUSES:
+                record["statuses"] = {r.get(id_field): r.get(status_field) for r in listed}
+    return answer
 
 
 def simulate(workflow: str, world, execution_input, root: Path = ROOT, echo_handler_output: bool = True) -> dict:

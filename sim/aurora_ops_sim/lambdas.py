@@ -9,6 +9,7 @@ import contextlib
 import io
 import json
 import os
+import threading
 import traceback
 from dataclasses import dataclass
 from datetime import timedelta
@@ -49,11 +50,17 @@ def _lambda_error(code: str, message: str) -> ClientError:
 
 
 
+# The history event (TaskStarted) of the Task invocation running in this thread:
+# each AWS call the handler makes names it (Map iterations run in threads of their own).
+current_task = threading.local()
+
+
 class LambdaSide:
     def lambda_task(self, env, parameters, region, credentials, original) -> None:
         """One invocation of a Lambda Task: the world's Lambda faults, then the
         task's TimeoutSeconds measured on the simulated clock."""
         state = env.states.context_object.context_object_data["State"]["Name"]
+        current_task.event = env.event_history_context.source_event_id
         fault = self.faults.lambda_fault(state)
         if fault in ("service-error", "throttled"):  # Lambda refused: the handler never runs
             code = "ServiceException" if fault == "service-error" else "TooManyRequestsException"

@@ -14,6 +14,7 @@ from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 
@@ -24,6 +25,7 @@ _original_retry_time = retrier_decl.time
 _original_lambda_integration = lambda_eval_utils.execute_lambda_function_integration
 _original_parse = AmazonStateLanguageParser.parse
 _original_boto_client_for = lambda_eval_utils.boto_client_for
+_original_event_timestamp = EventManager._get_current_timestamp
 _interpreter_clients: dict = {}  # (region, service) -> the interpreter's client
 _parse_trees: dict = {}  # definition text -> ANTLR parse tree
 
@@ -83,6 +85,13 @@ def _wait_interval(wait_function, env, wait_seconds):
     active.advance(wait_seconds, env)
 
 
+def _event_timestamp():
+    """History events are stamped with the simulated clock: the report's timeline reads them."""
+    if active is None:
+        return _original_event_timestamp()
+    return active.now
+
+
 class _RetryTime(SimpleNamespace):
     """Stands in for the `time` module of moto's retrier: Retry intervals are simulated too."""
 
@@ -101,3 +110,4 @@ def install() -> None:
     lambda_eval_utils.execute_lambda_function_integration = _lambda_integration
     AmazonStateLanguageParser.parse = staticmethod(_parse)
     lambda_eval_utils.boto_client_for = _boto_client_for
+    EventManager._get_current_timestamp = staticmethod(_event_timestamp)

@@ -6,14 +6,25 @@ from __future__ import annotations
 import json
 import sys
 
+from .trace import last_values, tasks, timeline
+
 
 def execution_report(*, workflow: str, name: str, described: dict, events: list[dict], invocations: int,
-                     aws_calls: list[dict], world: dict, simulated_seconds: float, metrics: list[dict]) -> dict:
-    """`described` is DescribeExecution's answer, `events` the execution history."""
+                     aws_calls: list[dict], world: dict, simulated_seconds: float, metrics: list[dict],
+                     definition: dict | None = None) -> dict:
+    """`described` is DescribeExecution's answer, `events` the execution history,
+    `definition` the state machine's (for the items its Map states iterate over)."""
     states = [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")]
     scheduled = sum(1 for e in events if e["type"] == "TaskScheduled")
     task_entries = sum(1 for e in events if e["type"] == "TaskStateEntered")
     output = described.get("output")
+    started_at, entries = timeline(events, definition)
+    attempts = tasks(entries)
+    last = last_values(events, ("plan", "outcome"))
+    for call in aws_calls:  # the Task attempt (and Map iteration) each call was made in
+        attempt = attempts.get(call.get("task"))
+        if attempt:
+            call["state"], call["iteration"] = attempt["state"], attempt["iteration"]
     return {
         "workflow": workflow,
         "status": described["status"],
@@ -30,6 +41,10 @@ def execution_report(*, workflow: str, name: str, described: dict, events: list[
         "execution_name": name,
         "simulated_seconds": simulated_seconds,
         "metrics": metrics,
+        "started_at": started_at,
+        "timeline": entries,  # on the simulated clock: see trace.py; each call's `task` is an entry's `id`
+        "plan": last.get("plan"),  # the workflow's plan and outcome as its state last held them
+        "last_outcome": last.get("outcome"),
     }
 
 
