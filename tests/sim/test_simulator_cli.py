@@ -1,11 +1,16 @@
 """The `aurora-ops simulate` command's contract: report, exit codes, one-line errors."""
 
+import io
 import json
 import subprocess
 import sys
+from importlib import metadata
 
+import pytest
 import yaml
 
+from aurora_ops_sim import cli
+from aurora_ops_sim.engine import WORKFLOWS
 from conftest import BASE_WORLD
 
 
@@ -35,7 +40,8 @@ def test_json_report_is_exactly_one_object_with_the_contract_fields(tmp_path):
 def test_human_readable_account(tmp_path):
     result = aurora_ops("simulate", "scale-up", "--world", write_world(tmp_path), "--input", "events/manual.json")
     assert result.returncode == 0, result.stderr
-    assert "SUCCEEDED" in result.stdout and "rds:CreateDBInstance" in result.stdout and "+ orders-aops-" in result.stdout
+    assert "SUCCEEDED" in result.stdout and "rds:CreateDBInstance" in result.stdout
+    assert "+ instance orders-aops-" in result.stdout and "\033[" not in result.stdout  # not a terminal: no colour
 
 
 def test_a_failed_execution_still_exits_zero(tmp_path):
@@ -118,3 +124,65 @@ def test_a_policy_key_that_matches_no_cluster_is_warned_about(tmp_path):
     restore = load_world("examples/restore.yaml")  # its policy names the cluster a restore creates
     assert unmatched_policy_keys(restore) == ["orders-restored"]
     assert unmatched_policy_keys(restore, created=["orders-restored"]) == []
+
+
+# In process from here on: the same main() the console script runs, without a new interpreter.
+
+def write_input(tmp_path, document, name="input.json"):
+    path = tmp_path / name
+    path.write_text(json.dumps(document))
+    return str(path)
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+@pytest.mark.parametrize("command", ["simulate", "chaos"])
+def test_help_lists_every_workflow(capsys, command):
+    with pytest.raises(SystemExit) as exited:
+        cli.main([command, "--help"])
+    assert exited.value.code == 0
+    shown = " ".join(capsys.readouterr().out.split())
+    assert f"Workflows: {', '.join(WORKFLOWS)}." in shown and f"one of: {', '.join(WORKFLOWS)}" in shown
+
+
+def test_version_is_the_installed_distribution_s(capsys):
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out == f"aurora-ops {metadata.version('aurora-ops')}\n"
+
+
+def test_fail_on_error_exits_1_when_the_execution_did_not_succeed(tmp_path, capsys):
+    world = write_world(tmp_path)
+    bad = write_input(tmp_path, {"cluster_id": 5}, "bad.json")
+    dry_run = write_input(tmp_path, {"cluster_id": "orders", "dry_run": True}, "dry-run.json")
+    simulate = ["simulate", "scale-up", "--world", world, "--input"]
+    assert cli.main(simulate + [bad]) == 0  # the contract: 0 whenever it ran
+    assert cli.main(simulate + [bad, "--fail-on-error"]) == 1
+    capsys.readouterr()
+    assert cli.main(simulate + [bad, "--fail-on-error", "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["status"] == "FAILED"
+    assert cli.main(simulate + [dry_run, "--fail-on-error"]) == 0
+    assert cli.main(["simulate", "scale-sideways", "--world", world, "--input", bad, "--fail-on-error"]) == 2
+
+
+@pytest.mark.parametrize("no_color,coloured", [(None, True), ("1", False), ("", True)])
+def test_colour_only_on_a_terminal_and_never_with_no_color(tmp_path, capsys, monkeypatch, no_color, coloured):
+    if no_color is None:
+        monkeypatch.delenv("NO_COLOR", raising=False)
+    else:
+        monkeypatch.setenv("NO_COLOR", no_color)
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stdout", terminal)
+    args = ["simulate", "scale-up", "--world", write_world(tmp_path), "--input",
+            write_input(tmp_path, {"cluster_id": 5})]
+    assert cli.main(args) == 0
+    assert ("\033[" in terminal.getvalue()) is coloured and "error: " in terminal.getvalue()
+    monkeypatch.undo()
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert cli.main(args) == 0  # stdout not a terminal (captured)
+    out = capsys.readouterr().out
+    assert "error: InvalidInput" in out and "\033[" not in out
