@@ -35,7 +35,7 @@ _HTML_ANCHOR = re.compile(r"<a\s+(?:id|name)=\"([^\"]+)\"", re.I)
 # `aurora-ops:policy`, nor an SNS subject `aurora-ops scale-down: ...`.
 _COMMAND_START = r"(?:^[ \t]*(?:\$[ \t]+)?|[|;&(][ \t]*|/)"
 _MAKE = re.compile(_COMMAND_START + r"make((?:[ \t]+[a-z][a-z0-9_-]*(?![\w:/.-]))+)", re.M)
-_AURORA_OPS = re.compile(_COMMAND_START + r"aurora-ops((?:[ \t]+[a-z][a-z0-9-]*(?![\w:/.=-])){1,2})", re.M)
+_AURORA_OPS = re.compile(_COMMAND_START + r"aurora-ops((?:[ \t]+(?:--)?[a-z][a-z0-9-]*(?![\w:/.=-])){1,2})", re.M)
 
 
 def _asl_mermaid():
@@ -131,8 +131,14 @@ def make_targets_shown(text: str) -> set[str]:
 
 def aurora_ops_commands_shown(text: str) -> set[tuple[str, ...]]:
     """Each `aurora-ops <command> [<word>]` shown, as a tuple of words (the second word:
-    a subcommand such as `policy check`, or a positional argument)."""
-    return {tuple(m.group(1).split()) for code in code_of(text) for m in _AURORA_OPS.finditer(code)}
+    a subcommand such as `policy check`, or a positional argument), or a top-level
+    option alone (`aurora-ops --version`)."""
+    found = set()
+    for code in code_of(text):
+        for match in _AURORA_OPS.finditer(code):
+            words = tuple(match.group(1).split())
+            found.add(words[:1] if words[0].startswith("-") else words)
+    return found
 
 
 def makefile_targets() -> set[str]:
@@ -144,9 +150,9 @@ def makefile_targets() -> set[str]:
 
 
 def command_exists(words: tuple[str, ...]) -> bool:
-    """Whether the aurora-ops CLI knows the command: `--help` after it exits 0; an
-    unknown command is a usage error (exit 2)."""
-    argv = [*words, "--help"]
+    """Whether the aurora-ops CLI knows the command: `--help` after it (or the top-level
+    option alone) exits 0; an unknown command or option is a usage error (exit 2)."""
+    argv = list(words) if words[0].startswith("-") else [*words, "--help"]
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         try:
             cli.main(argv)
@@ -245,11 +251,12 @@ def test_the_command_scanners_find_what_a_page_shows():
         "```sh", "make setup && make demo   # then make believe", "$ make lint build",
         ".venv/bin/aurora-ops simulate scale-up --world W --input -",
         "echo '{}' | aurora-ops policy check - --json", "sam delete --stack-name aurora-ops",
-        "aurora-ops --version", "STACK=aurora-ops", "```",
+        "aurora-ops --version", "aurora-ops --frobnicate", "STACK=aurora-ops", "```",
         "Tag it `aurora-ops:policy`; subject `aurora-ops scale-down: 2 deleted`; run `make test` or `aurora-ops chaos`.",
         "To make sure, see aurora-ops frobnicate in prose (not code).",
     ])
     assert make_targets_shown(text) == {"setup", "demo", "lint", "build", "test"}
-    assert aurora_ops_commands_shown(text) == {("simulate", "scale-up"), ("policy", "check"), ("chaos",)}
+    assert aurora_ops_commands_shown(text) == {("simulate", "scale-up"), ("policy", "check"), ("chaos",),
+                                               ("--version",), ("--frobnicate",)}
     assert command_exists(("policy", "check")) and not command_exists(("frobnicate",))
-    assert not command_exists(("policy", "frobnicate"))
+    assert not command_exists(("policy", "frobnicate")) and not command_exists(("--frobnicate",))
