@@ -14,9 +14,24 @@ from aurora_ops_sim.engine import WORKFLOWS
 from conftest import BASE_WORLD
 
 
-def aurora_ops(*args, stdin=None):
+def aurora_ops_process(*args, stdin=None):
+    """The real command in its own process: what a user's shell runs."""
     return subprocess.run([sys.executable, "-m", "aurora_ops_sim.cli", *args],
                           capture_output=True, text=True, input=stdin, timeout=120)
+
+
+def aurora_ops(*args, stdin=None):
+    """The same command in this process (a new process costs ~2 s of imports)."""
+    out, err = io.StringIO(), io.StringIO()
+    saved = sys.stdin, sys.stdout, sys.stderr
+    sys.stdin, sys.stdout, sys.stderr = io.StringIO(stdin or ""), out, err
+    try:
+        code = cli.main(list(args))
+    except SystemExit as exc:  # argparse
+        code = exc.code
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = saved
+    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
 
 
 def write_world(tmp_path, world=BASE_WORLD):
@@ -26,7 +41,7 @@ def write_world(tmp_path, world=BASE_WORLD):
 
 
 def test_json_report_is_exactly_one_object_with_the_contract_fields(tmp_path):
-    result = aurora_ops("simulate", "scale-up", "--world", write_world(tmp_path), "--input", "-", "--json",
+    result = aurora_ops_process("simulate", "scale-up", "--world", write_world(tmp_path), "--input", "-", "--json",
                         stdin='{"cluster_id": "orders"}')
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
