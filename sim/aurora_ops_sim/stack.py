@@ -14,6 +14,10 @@ from .clients import client
 from .template import Template
 from .world.build import STATE_TABLE
 
+# Parameters the simulated stack is deployed with unless the world's `parameters`
+# say otherwise. RestoreTargetPattern bounds what IAM lets a restore tag; IAM is not
+# simulated, so here its only effect would be refusing the world's own target names.
+SIMULATED_DEFAULTS = {"RestoreTargetPattern": "*"}
 EXPRESS_LIMIT_SECONDS = 300  # Express executions end after 5 minutes whatever their TimeoutSeconds
 
 
@@ -99,6 +103,8 @@ class SimulatedStack:
                 return known[ref]
             if ref in self.world.get("parameters", {}):
                 return str(self.world["parameters"][ref])
+            if ref in SIMULATED_DEFAULTS:
+                return SIMULATED_DEFAULTS[ref]
             default = self.template.parameter_default(ref)
             if default is not None:
                 return str(default)

@@ -322,7 +322,8 @@ def test_a_snapshot_arn_sets_the_source_region_and_so_the_default_target_region(
 
 # IAM lets the stack tag (and so later delete) only RestoreTargetPattern's names ------------------
 def test_a_target_name_the_stack_may_not_create_is_invalid_input_before_anything_changes(world, request_):
-    request_["target"]["cluster_id"] = "billing-copy"  # the default pattern is *-restored*
+    world["parameters"] = {"RestoreTargetPattern": "*-restored*"}  # the template's default
+    request_["target"]["cluster_id"] = "billing-copy"
     report = run(world, request_)
     assert (report["status"], report["error"]) == ("FAILED", "InvalidInput")
     assert "billing-copy" in report["cause"] and "RestoreTargetPattern" in report["cause"]
