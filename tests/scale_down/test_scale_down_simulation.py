@@ -328,10 +328,18 @@ def test_tag_selected_clusters_are_evaluated_and_an_unknown_policy_is_named(worl
     assert (decisions["fleet-001"]["action"], decisions["fleet-001"]["reason"]) == ("none", "unknown-policy")
 
 
-def test_clusters_without_a_reader_of_ours_cost_one_paginated_read_however_many(world):
+def test_clusters_without_a_reader_of_ours_cost_no_metric_or_lock_read_however_many(world):
     report = run(_fleet(world, 30))
     assert {d["reason"] for d in report["output"]["decisions"]} == {"no-candidate"}
-    assert [c["operation"] for c in report["aws_calls"]] == ["DescribeDBClusters"]
+    assert [c["operation"] for c in report["aws_calls"]] == ["DescribeDBClusters", "DescribeDBInstances"]
+
+
+def test_a_reader_of_ours_is_known_by_its_tag_whatever_its_name(world):
+    """Ownership is the aurora-ops:created-by tag (the contract), not the name scale-up gives."""
+    reader(world, ADDED_IN_B)["id"] = "orders-reporting-3"
+    reader(world, "orders-aops-0000aaaa-2")["id"] = "orders-reporting-4"  # no name of scale-up's left
+    report = run(world)
+    assert (the_decision(report)["action"], the_decision(report)["instance_id"]) == ("deleted", "orders-reporting-3")
 
 
 def test_observe_mode_makes_the_schedules_runs_dry_runs_that_notify(world):

@@ -7,19 +7,9 @@ from datetime import datetime, timedelta
 
 from ...core import clock
 from ...core.instances import AUTOSCALING_PREFIX, at_least, serving_readers
-from ...core.naming import OWN_READER_NAME
-from ...core.tags import CREATED_BY_TAG, OPERATION_TAG
+from ...core.tags import CREATED_BY_TAG
 
 NO_CANDIDATE = "no available reader carries the aurora-ops:created-by tag"
-
-
-def may_hold_own_reader(cluster: dict) -> bool:
-    """Whether a cluster can have a reader this system created, from the cluster
-    alone: a member named as scale-up names readers, or a cluster a restore made
-    (its instances are ours). Others cost no instance or metric read."""
-    if CREATED_BY_TAG in cluster["tags"] or OPERATION_TAG in cluster["tags"]:
-        return True
-    return any(OWN_READER_NAME.search(member) for member in cluster["members"] if member != cluster["writer_id"])
 
 
 def load_verdict(series: dict[str, list[float]], expected_points: int, threshold: float) -> str | None:

@@ -15,8 +15,7 @@ from ...core.errors import (AuroraOpsError, AwsThrottled, AwsUnavailable, Invali
 from ...core.policy import POLICY_TAG, deployed_document
 from ...core.tags import CREATED_BY_TAG
 from ...core.validation import validate
-from .decisions import (NO_CANDIDATE, choose_reader_to_remove, in_cooldown, load_evidence, load_verdict,
-                        may_hold_own_reader, readers_per_az)
+from .decisions import choose_reader_to_remove, in_cooldown, load_evidence, load_verdict, readers_per_az
 
 INPUT_SCHEMA = (__package__, "input")
 WORKFLOW = "scale-down"
@@ -35,10 +34,11 @@ def decision(cluster_id: str, action: str, reason: str, instance_id: str | None 
 
 def plan(raw_input: object) -> dict:
     """Decide for every cluster with the fewest reads: the clusters and their tags
-    in pages, instances only of clusters that can hold a reader of ours, locks and
-    removals in batches, CPU of all candidate readers in one GetMetricData per 500.
-    Clusters whose reader may go are left to EvaluateCluster, which re-checks and
-    deletes; every other decision is final here."""
+    in pages, the managed clusters' instances in filtered pages (their tags say
+    which readers are ours), locks and removals in batches only for clusters with
+    a reader that may go, and CPU of those clusters' readers in one GetMetricData
+    per 500. Clusters whose reader may go are left to EvaluateCluster, which
+    re-checks and deletes; every other decision is final here."""
     validate(raw_input, INPUT_SCHEMA, InvalidInput, "input")
     started = clock.now()  # cooldowns and the metric window are judged as of the run's start
     dry_run = raw_input.get("dry_run", False) or observing(raw_input)
@@ -67,9 +67,7 @@ def plan(raw_input: object) -> dict:
         elif cluster["status"] != "available":
             decisions[cluster_id] = decision(cluster_id, "none", "cluster-not-available",
                                              message=f"cluster status is {cluster['status']}")
-        elif not may_hold_own_reader(cluster):  # no instance or metric read for it
-            decisions[cluster_id] = decision(cluster_id, "none", "no-candidate", message=NO_CANDIDATE)
-        else:
+        else:  # its instances (in batches) tell whether a reader of ours may go; only then CPU
             candidates[cluster_id] = (cluster, policy)
     decisions.update(_decide_candidates(candidates, dry_run, started))
     if observing(raw_input):
@@ -91,8 +89,7 @@ def _decide_candidates(candidates: dict, dry_run: bool, now) -> dict:
     if not candidates:
         return {}
     instances = rds.instances_of_clusters({c: cluster["writer_id"] for c, (cluster, _) in candidates.items()})
-    states = locks.cluster_states(list(candidates))
-    decisions, windows, chosen = {}, {}, {}
+    decisions, windows, chosen, removable = {}, {}, {}, {}
     for cluster_id, (cluster, policy) in candidates.items():
         mine = [i for i in instances if i["cluster_id"] == cluster_id]
         if not any(i["writer"] for i in mine):
@@ -106,6 +103,10 @@ def _decide_candidates(candidates: dict, dry_run: bool, now) -> dict:
             decisions[cluster_id] = decision(cluster_id, "none", reason, message=detail,
                                              evidence={"readers_per_az": per_az})
             continue
+        removable[cluster_id] = (cluster, policy, mine, reader, per_az)
+    # Locks and removal records only of the clusters with a reader that may go.
+    states = locks.cluster_states(list(removable)) if removable else {}
+    for cluster_id, (cluster, policy, mine, reader, per_az) in removable.items():
         removal = states[cluster_id]["removal"]
         if in_cooldown(mine, removal and removal["at"], now, policy.scale_down.cooldown_minutes):
             decisions[cluster_id] = decision(cluster_id, "none", "cooldown")
