@@ -19,6 +19,10 @@ def _instances(world: dict) -> dict:
             for c in world.get("clusters", []) for i in c.get("instances", [])}
 
 
+def _snapshots(world: dict) -> dict:
+    return {(s.get("region") or world.get("region"), s["id"]): s for s in world.get("snapshots", [])}
+
+
 def _changes(before: dict, after: dict, fields) -> list[str]:
     changed = []
     for field in fields:
@@ -55,7 +59,7 @@ def _transient(after: dict, calls: list[dict], style: Style) -> list[str]:
     capacity shortage and deleted, a restore cleaned up, a copy deleted)."""
     home = after.get("region")
     present = {"instance": set(_instances(after)), "cluster": set(_clusters(after)),
-               "snapshot": {(x.get("region") or home, x["id"]) for x in after.get("snapshots", [])}}
+               "snapshot": set(_snapshots(after))}
     lines = []
     for call in calls:
         kind, field = _CREATES.get(call["operation"], (None, None))
@@ -68,47 +72,37 @@ def _transient(after: dict, calls: list[dict], style: Style) -> list[str]:
     return lines
 
 
+def _diff(kind: str, old_map: dict, new_map: dict, style: Style, where, added, removed, changed) -> list[str]:
+    """`+`, `-` and `~` lines of one kind of resource, keyed by (region, id)."""
+    lines = []
+    for key in sorted(set(old_map) | set(new_map)):
+        old, new = old_map.get(key), new_map.get(key)
+        name = f"{kind} {key[1]}{where(key[0])}"
+        if old is None:
+            lines.append(style.green(f"  + {name}{added(new)}"))
+        elif new is None:
+            lines.append(style.red(f"  - {name}{removed(old)}"))
+        elif change := changed(old, new):
+            lines.append(style.yellow(f"  ~ {name}: {change}"))
+    return lines
+
+
 def world_lines(before: dict, after: dict, style: Style, calls: list[dict] | None = None) -> list[str]:
-    lines: list[str] = []
     home = after.get("region") or before.get("region")
     where = lambda region: "" if region == home else f" [{region}]"  # noqa: E731
-    old_clusters, new_clusters = _clusters(before), _clusters(after)
-    for key in sorted(set(old_clusters) | set(new_clusters)):
-        old, new = old_clusters.get(key), new_clusters.get(key)
-        if old is None:
-            lines.append(style.green(f"  + cluster {key[1]}{where(key[0])}: {new.get('engine', '')} "
-                                     f"{new.get('engine_version', '')}, {new.get('status')}"))
-        elif new is None:
-            lines.append(style.red(f"  - cluster {key[1]}{where(key[0])}"))
-        else:
-            changed = _changes(old, new, _CLUSTER_FIELDS)
-            if changed:
-                lines.append(style.yellow(f"  ~ cluster {key[1]}{where(key[0])}: {'; '.join(changed)}"))
-    old_instances, new_instances = _instances(before), _instances(after)
-    for key in sorted(set(old_instances) | set(new_instances), key=lambda k: (k[0], k[1])):
-        old, new = old_instances.get(key), new_instances.get(key)
-        if old is None:
-            lines.append(style.green(f"  + instance {key[1]}{where(key[0])}: {new.get('class')} {new.get('az')} "
-                                     f"{_role(new)}, {new.get('status')} (cluster {new['cluster']})"))
-        elif new is None:
-            lines.append(style.red(f"  - instance {key[1]}{where(key[0])}: {old.get('class')} {old.get('az')} "
-                                   f"{_role(old)} (cluster {old['cluster']})"))
-        else:
-            changed = _changes(old, new, _INSTANCE_FIELDS)
-            if changed:
-                lines.append(style.yellow(f"  ~ instance {key[1]}{where(key[0])}: {'; '.join(changed)}"))
-    old_snaps = {(s.get("region") or home, s["id"]): s for s in before.get("snapshots", [])}
-    new_snaps = {(s.get("region") or home, s["id"]): s for s in after.get("snapshots", [])}
-    for key in sorted(set(old_snaps) | set(new_snaps)):
-        old, new = old_snaps.get(key), new_snaps.get(key)
-        if old is None:
-            lines.append(style.green(f"  + snapshot {key[1]}{where(key[0])}: {new.get('type')} of "
-                                     f"{new.get('cluster')}, {new.get('status')}"))
-        elif new is None:
-            lines.append(style.red(f"  - snapshot {key[1]}{where(key[0])} (of {old.get('cluster')})"))
-        elif old.get("status") != new.get("status"):
-            lines.append(style.yellow(f"  ~ snapshot {key[1]}{where(key[0])}: status {old.get('status')} -> "
-                                      f"{new.get('status')}"))
+    lines = _diff("cluster", _clusters(before), _clusters(after), style, where,
+                  lambda c: f": {c.get('engine', '')} {c.get('engine_version', '')}, {c.get('status')}",
+                  lambda c: "",
+                  lambda old, new: "; ".join(_changes(old, new, _CLUSTER_FIELDS)))
+    lines += _diff("instance", _instances(before), _instances(after), style, where,
+                   lambda i: f": {i.get('class')} {i.get('az')} {_role(i)}, {i.get('status')} (cluster {i['cluster']})",
+                   lambda i: f": {i.get('class')} {i.get('az')} {_role(i)} (cluster {i['cluster']})",
+                   lambda old, new: "; ".join(_changes(old, new, _INSTANCE_FIELDS)))
+    lines += _diff("snapshot", _snapshots(before), _snapshots(after), style, where,
+                   lambda x: f": {x.get('type')} of {x.get('cluster')}, {x.get('status')}",
+                   lambda x: f" (of {x.get('cluster')})",
+                   lambda old, new: (f"status {old.get('status')} -> {new.get('status')}"
+                                     if old.get("status") != new.get("status") else ""))
     lines += _records(before, after, style) + _transient(after, calls or [], style)
     return lines or ["  (no change)"]
 
