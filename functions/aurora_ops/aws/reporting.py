@@ -63,8 +63,13 @@ def notify(workflow: str, outcome: dict) -> str | None:
     """Publish changes and failures when a topic is configured. Not routine no-ops,
     and not rejected input: bad input changes nothing, not even a notification.
     Returns a warning instead of raising (SNS or its KMS key may refuse)."""
+    return _best_effort(lambda: _notify(workflow, outcome))
+
+
+def _best_effort(send) -> str | None:
+    """Send; a failure is logged and returned as a warning, never raised."""
     try:
-        _notify(workflow, outcome)
+        send()
     except Exception as exc:  # noqa: BLE001 - best effort by design
         logger.warning("notification not sent", extra={"error": repr(exc)})
         return f"notification not sent: {type(exc).__name__}: {exc}"
@@ -96,12 +101,8 @@ def notify_summary(workflow: str, outcomes: list[dict]) -> str | None:
     if not topic or not notable:
         return None
     counts = ", ".join(f"{n} {a}" for a, n in sorted(Counter(o["action"] for o in notable).items()))
-    try:
-        _publish(topic, f"aurora-ops {workflow}: {counts}", {"outcomes": notable}, workflow, "summary")
-    except Exception as exc:  # noqa: BLE001 - best effort by design
-        logger.warning("notification not sent", extra={"error": repr(exc)})
-        return f"notification not sent: {type(exc).__name__}: {exc}"
-    return None
+    return _best_effort(lambda: _publish(topic, f"aurora-ops {workflow}: {counts}", {"outcomes": notable},
+                                         workflow, "summary"))
 
 
 def _publish(topic: str, subject: str, body: dict, workflow: str, action: str) -> None:
