@@ -196,10 +196,14 @@ def deployed_document() -> PolicyDocument:
     given, else the file the PolicyLayer carries (POLICY_DOCUMENT_FILE). Both are
     read without an API call; the parsed document is cached per container."""
     text = os.environ.get("POLICY_DOCUMENT", "").strip()
-    if not text:
-        path = Path(os.environ.get("POLICY_DOCUMENT_FILE", DEFAULT_DOCUMENT_FILE))
-        text = path.read_text() if path.is_file() else "{}"
-    return _deployed(text)
+    return _deployed(text or _layer_file(os.environ.get("POLICY_DOCUMENT_FILE", DEFAULT_DOCUMENT_FILE)))
+
+
+@cache
+def _layer_file(path: str) -> str:
+    """Read once per container: a layer's files never change while it runs."""
+    file = Path(path)
+    return file.read_text() if file.is_file() else "{}"
 
 
 def deployed_policies() -> dict[str, ClusterPolicy]:

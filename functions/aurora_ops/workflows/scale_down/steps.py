@@ -41,7 +41,8 @@ def plan(raw_input: object) -> dict:
     re-checks and deletes; every other decision is final here."""
     validate(raw_input, INPUT_SCHEMA, InvalidInput, "input")
     started = clock.now()  # cooldowns and the metric window are judged as of the run's start
-    dry_run = raw_input.get("dry_run", False) or observing(raw_input)
+    observed = observing(raw_input)
+    dry_run = raw_input.get("dry_run", False) or observed
     document = deployed_document()
     asked = raw_input["cluster_id"].lower() if "cluster_id" in raw_input else None  # as RDS stores it
     if asked:
@@ -70,7 +71,7 @@ def plan(raw_input: object) -> dict:
         else:  # its instances (in batches) tell whether a reader of ours may go; only then CPU
             candidates[cluster_id] = (cluster, policy)
     decisions.update(_decide_candidates(candidates, dry_run, started))
-    if observing(raw_input):
+    if observed:
         for d in decisions.values():
             if d.get("action") == "dry-run":
                 d["observed"] = True
