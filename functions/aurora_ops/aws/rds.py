@@ -124,12 +124,8 @@ def _instance(raw: dict, writer_id: str | None) -> dict:
     }
 
 
-@translate_errors
 def describe_cluster_instances(cluster_id: str, writer_id: str | None, region: str | None = None) -> list[dict]:
-    pages = client("rds", region).get_paginator("describe_db_instances").paginate(
-        Filters=[{"Name": "db-cluster-id", "Values": [cluster_id]}]
-    )
-    return [_instance(raw, writer_id) for page in pages for raw in page["DBInstances"]]
+    return instances_of_clusters({cluster_id: writer_id}, region)
 
 
 @translate_errors
