@@ -156,7 +156,7 @@ class Deployment:
         statements = []
         for document in documents:
             resolved = self.resolve(document)
-            statements += _as_list(resolved["Statement"])
+            statements += as_list(resolved["Statement"])
         return statements
 
     def roles(self) -> list[str]:
@@ -172,7 +172,7 @@ class Deployment:
                 continue
             document = props.get("PolicyDocument") or props.get("KeyPolicy")
             if resource["Type"] in ("AWS::SQS::QueuePolicy", "AWS::KMS::Key") and document:
-                for statement in _as_list(self.resolve(document)["Statement"]):
+                for statement in as_list(self.resolve(document)["Statement"]):
                     found.append((logical_id, statement))
         return found
 
@@ -187,7 +187,7 @@ def _sam_policy_template(policy: dict) -> dict:
                                                      {"name": function}]}]}]}
 
 
-def _as_list(value):
+def as_list(value):
     return value if isinstance(value, list) else [value]
 
 
@@ -238,12 +238,12 @@ def _condition_holds(operator: str, key: str, expected, request: Request) -> boo
     if_exists = operator.endswith("IfExists")
     operator = operator.removesuffix("IfExists")
     actual = request.value(key)
-    expected = [str(e) if not isinstance(e, bool) else str(e).lower() for e in _as_list(expected)]
+    expected = [str(e) if not isinstance(e, bool) else str(e).lower() for e in as_list(expected)]
     if operator == "Null":
         return (actual is None) == (expected[0] == "true")
     if actual is None:
         return qualifier == "ForAllValues" or if_exists
-    values = _as_list(actual)
+    values = as_list(actual)
     negated = operator.startswith("StringNot")
     if qualifier == "ForAllValues":
         return all(any(_compare(operator, e, v) for e in expected) for v in values)
@@ -256,9 +256,9 @@ def _condition_holds(operator: str, key: str, expected, request: Request) -> boo
 
 def statement_allows(statement: dict, request: Request) -> bool:
     assert "NotAction" not in statement and "NotResource" not in statement, statement
-    if not any(wildcard_match(a, request.action, ignore_case=True) for a in _as_list(statement["Action"])):
+    if not any(wildcard_match(a, request.action, ignore_case=True) for a in as_list(statement["Action"])):
         return False
-    if not any(wildcard_match(r, request.resource) for r in _as_list(statement["Resource"])):
+    if not any(wildcard_match(r, request.resource) for r in as_list(statement["Resource"])):
         return False
     return all(_condition_holds(op, key, expected, request)
                for op, keys in statement.get("Condition", {}).items() for key, expected in keys.items())

