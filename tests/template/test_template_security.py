@@ -140,8 +140,7 @@ def test_only_the_state_machines_log_delivery_statement_uses_the_allow_list():
 def test_destructive_rds_actions_require_ownership_or_a_managed_cluster():
     checked = 0
     for where, statement in all_statements():
-        destructive = [a for a in actions(statement)
-                       if a.startswith(("rds:Delete", "rds:Modify", "rds:Failover", "rds:Reboot"))]
+        destructive = [a for a in actions(statement) if a.startswith(("rds:Delete", "rds:Modify", "rds:Reboot"))]
         if not destructive:
             continue
         checked += 1
@@ -154,6 +153,33 @@ def test_destructive_rds_actions_require_ownership_or_a_managed_cluster():
             assert values and all(v == "*" for v in values), (where, statement["Condition"])
             assert set(statement["Condition"]) == {"StringLike"}, where
     assert checked >= 8
+
+
+FAILOVER_ACTIONS = {"rds:FailoverDBCluster": "drill", "rds:SwitchoverGlobalCluster": "switchover",
+                    "rds:FailoverGlobalCluster": "failover", "rds:RemoveFromGlobalCluster": "detach-and-promote"}
+
+
+def test_failovers_only_on_clusters_whose_opt_in_tag_names_the_operation():
+    """On a cluster, each failover action needs the tag aurora-ops:failover listing its
+    operation; the global-cluster statement names global clusters only (the request
+    also names the target cluster, which must then pass its own statement)."""
+    on_clusters, on_globals = {}, 0
+    for where, statement in all_statements():
+        found = set(actions(statement)) & set(FAILOVER_ACTIONS)
+        if not found:
+            continue
+        assert where == "FailoverStartOperationFunction", where
+        resources = [r["Fn::Sub"] for r in _as_list(statement["Resource"])]
+        if all(":global-cluster:" in r for r in resources):
+            assert found <= set(FAILOVER_ACTIONS) - {"rds:FailoverDBCluster"} and "Condition" not in statement
+            on_globals += 1
+            continue
+        assert resources == ["arn:${AWS::Partition}:rds:*:${AWS::AccountId}:cluster:*"], where
+        (action,) = found
+        assert statement["Condition"] == {"StringLike": {
+            "rds:cluster-tag/aurora-ops:failover": f"*{FAILOVER_ACTIONS[action]}*"}}, action
+        on_clusters[action] = True
+    assert set(on_clusters) == set(FAILOVER_ACTIONS) and on_globals == 1
 
 
 def test_scale_up_creates_instances_only_in_the_managed_clusters():
@@ -215,7 +241,7 @@ def test_key_permissions_are_on_the_topic_or_queue_key_and_only_through_the_serv
                     assert s["Resource"] == topic_key, logical_id
                     assert s["Condition"]["StringEquals"]["kms:ViaService"] == {"Fn::Sub": "sns.${AWS::Region}.amazonaws.com"}
                     found += 1
-    assert found == 4  # the four functions that publish
+    assert found == 5  # the five functions that publish
     role = RESOURCES["ScaleDownScheduleRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
     conditional = [item["Fn::If"] for item in role if isinstance(item, dict) and "Fn::If" in item]
     assert len(conditional) == 1
@@ -338,7 +364,8 @@ def test_dashboard_shows_executions_outcomes_and_every_alarm():
     assert all(m[2] == "Workflow" and m[4:6] == ["service", "aurora-ops"] for m in emf)
     assert {"ReadersCreated", "ReadersRemoved", "CapacityFallbacks", "SecondsToAvailable", "RestoresCompleted",
             "RestoreDurationSeconds", "WorkflowFailures", "NoAction"} <= {m[1] for m in emf}
-    assert {m[3] for m in emf} == {"scale-up", "scale-down", "snapshot-restore"}
+    assert {m[3] for m in emf} == {"scale-up", "scale-down", "snapshot-restore", "failover"}
+    assert {"OperationsCompleted", "OperationsRefused", "AvailableAfterSeconds", "DataLossWindowSeconds"} <= {m[1] for m in emf}
     assert placeholders - {f"{a}.Arn" for a in alarms()} == {"AWS::Region", *state_machines()}
     alarm_widgets = [w for w in body["widgets"] if w["type"] == "alarm"]
     assert len(alarm_widgets) == 1

@@ -1,4 +1,4 @@
-"""Thin CloudWatch adapter: per-minute CPU of DB instances."""
+"""Thin CloudWatch adapter: per-minute CPU of DB instances, the RPO lag of global secondaries."""
 
 from __future__ import annotations
 
@@ -45,3 +45,20 @@ def instance_cpu(windows: dict[str, int], end: datetime) -> dict[str, list[float
                 series[instance_id].extend(value for stamp, value in zip(result["Timestamps"], result["Values"])
                                            if stamp.replace(tzinfo=stamp.tzinfo or end.tzinfo) >= start)
     return series
+
+
+@translate_errors
+def worst_rpo_lag_seconds(cluster_id: str, region: str, end: datetime, minutes: int = 5) -> float | None:
+    """The largest AuroraGlobalDBRPOLag datapoint of a secondary cluster over the last
+    `minutes` (one-minute Maximum), in seconds; None when there is none. AWS publishes
+    it for every Aurora PostgreSQL global database and Aurora MySQL 3.04.0/2.12.0 and
+    later (Aurora User Guide, "Performing managed switchovers")."""
+    answer = client("cloudwatch", region).get_metric_data(
+        MetricDataQueries=[{"Id": "lag", "MetricStat": {
+            "Metric": {"Namespace": "AWS/RDS", "MetricName": "AuroraGlobalDBRPOLag",
+                       "Dimensions": [{"Name": "DBClusterIdentifier", "Value": cluster_id}]},
+            "Period": 60, "Stat": "Maximum"}}],
+        StartTime=end - timedelta(minutes=minutes), EndTime=end,
+    )
+    values = [v for result in answer["MetricDataResults"] for v in result["Values"]]
+    return max(values) / 1000 if values else None

@@ -44,6 +44,7 @@ def _cluster(cluster: dict) -> dict:
     members = cluster.get("DBClusterMembers", [])
     return {
         "cluster_id": cluster["DBClusterIdentifier"],
+        "arn": cluster.get("DBClusterArn"),
         "status": cluster["Status"],
         "engine": cluster["Engine"],
         "engine_version": cluster["EngineVersion"],
@@ -51,6 +52,7 @@ def _cluster(cluster: dict) -> dict:
         "serverless_v2": _serverless_v2(cluster.get("ServerlessV2ScalingConfiguration")),
         "writer_id": next((m["DBInstanceIdentifier"] for m in members if m["IsClusterWriter"]), None),
         "members": [m["DBInstanceIdentifier"] for m in members],
+        "global_cluster_id": cluster.get("GlobalClusterIdentifier"),
         "tags": _tags(cluster.get("TagList")),
         "master_user_secret": bool(cluster.get("MasterUserSecret")),
         "restorable": [clock.iso(cluster[k]) if cluster.get(k) else None

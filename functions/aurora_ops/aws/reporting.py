@@ -26,6 +26,12 @@ _METRIC_BY_ACTION = {
     "failed": "WorkflowFailures",
     "restored": "RestoresCompleted",
 }
+_METRIC_BY_OUTCOME = {  # the failover workflow's outcomes
+    "completed": "OperationsCompleted",
+    "refused": "OperationsRefused",
+    "dry-run": "DryRuns",
+    "failed": "WorkflowFailures",
+}
 
 
 def report(workflow: str, outcome: dict, timings: dict[str, float] | None = None,
@@ -39,8 +45,26 @@ def report(workflow: str, outcome: dict, timings: dict[str, float] | None = None
 def record_metrics(workflow: str, outcome: dict, timings: dict[str, float] | None = None) -> str | None:
     """One count per outcome, the capacity fallbacks it took, and any timings (seconds).
     Returns a warning instead of raising."""
+    fallbacks = sum(1 for a in outcome.get("attempts", []) if a["result"] != "available")
+    return _metrics_best_effort(workflow, _METRIC_BY_ACTION[outcome["action"]], timings,
+                                {"CapacityFallbacks": fallbacks} if fallbacks else {})
+
+
+def report_operation(workflow: str, result: dict, subject: str, notify_it: bool,
+                     timings: dict[str, float] | None = None) -> list[str]:
+    """A metric per outcome (`result["outcome"]`: completed, refused, dry-run, failed) with
+    the timings, and, when `notify_it`, the whole result as a notification. The warnings
+    of what failed (best effort, as above)."""
+    warnings = [_metrics_best_effort(workflow, _METRIC_BY_OUTCOME[result["outcome"]], timings, {})]
+    topic = os.environ.get("NOTIFICATION_TOPIC_ARN")
+    if notify_it and topic:
+        warnings.append(_best_effort(lambda: _publish(topic, subject, result, workflow, result["outcome"])))
+    return [w for w in warnings if w]
+
+
+def _metrics_best_effort(workflow: str, name: str, timings: dict[str, float] | None, counts: dict[str, int]):
     try:
-        _record_metrics(workflow, outcome, timings)
+        _record_metrics(workflow, name, timings, counts)
     except Exception as exc:  # noqa: BLE001 - best effort by design
         logger.warning("metrics not recorded", extra={"error": repr(exc)})
         metrics.clear_metrics()
@@ -48,14 +72,13 @@ def record_metrics(workflow: str, outcome: dict, timings: dict[str, float] | Non
     return None
 
 
-def _record_metrics(workflow: str, outcome: dict, timings: dict[str, float] | None) -> None:
+def _record_metrics(workflow: str, name: str, timings: dict[str, float] | None, counts: dict[str, int]) -> None:
     metrics.add_dimension(name="Workflow", value=workflow)
-    metrics.add_metric(name=_METRIC_BY_ACTION[outcome["action"]], unit=MetricUnit.Count, value=1)
-    fallbacks = sum(1 for a in outcome.get("attempts", []) if a["result"] != "available")
-    if fallbacks:
-        metrics.add_metric(name="CapacityFallbacks", unit=MetricUnit.Count, value=fallbacks)
-    for name, seconds in (timings or {}).items():
-        metrics.add_metric(name=name, unit=MetricUnit.Seconds, value=seconds)
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+    for count_name, value in counts.items():
+        metrics.add_metric(name=count_name, unit=MetricUnit.Count, value=value)
+    for timing, seconds in (timings or {}).items():
+        metrics.add_metric(name=timing, unit=MetricUnit.Seconds, value=seconds)
     metrics.flush_metrics()
 
 

@@ -125,3 +125,11 @@ class CopyFailed(AuroraOpsError):
 
 class RestoreTimeout(AuroraOpsError):
     pass
+
+
+class FailoverFailed(AuroraOpsError):
+    """The operation ended without the target as the writer (AWS rolled it back or chose another)."""
+
+
+class FailoverTimeout(AuroraOpsError):
+    """The writer or the cluster did not settle within the workflow's poll limit."""
