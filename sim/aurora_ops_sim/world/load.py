@@ -14,9 +14,10 @@ from aurora_ops.core import clock
 from aurora_ops.core.errors import InvalidPolicy
 from aurora_ops.core.policy import parse_policy_document
 
+from .errors import WorldError
+from .load_dr import dr_defaults, global_members
 
-class WorldError(Exception):
-    """The world file is unreadable or breaks the schema; the message names the field."""
+__all__ = ["WorldError", "load_world", "unmatched_policy_keys"]
 
 
 def _schema() -> dict:
@@ -96,11 +97,13 @@ def _with_defaults(world: dict) -> dict:
     timing.setdefault("polls_until_deleted", 1)
     timing.setdefault("lambda_ms", 300)
     timing.setdefault("api_ms", 60)
+    timing.setdefault("polls_until_failed_over", 1)
     world.setdefault("locks", [])
     world.setdefault("kms_keys", [])
     for key in world["kms_keys"]:
         key.setdefault("region", world["region"])
     seen = set()
+    members = global_members(world)  # a global secondary's instances are all readers
     for cluster in world["clusters"]:
         where = f"world.clusters[{world['clusters'].index(cluster)}]"
         cluster.setdefault("region", world["region"])
@@ -115,7 +118,10 @@ def _with_defaults(world: dict) -> dict:
             raise WorldError(f"{where}.serverless_v2: min_acu {acus['min_acu']} exceeds max_acu {acus['max_acu']}")
         instances = cluster.setdefault("instances", [])
         writers = [i for i in instances if i.get("writer")]
-        if instances and len(writers) != 1:
+        if cluster["id"] in members or cluster.get("global_cluster"):
+            if len(writers) > 1:
+                raise WorldError(f"{where}.instances: at most one instance may have writer: true (found {len(writers)})")
+        elif instances and len(writers) != 1:
             raise WorldError(f"{where}.instances: exactly one instance must have writer: true (found {len(writers)})")
         for index, instance in enumerate(instances):
             if instance["id"] in seen:
@@ -152,4 +158,5 @@ def _with_defaults(world: dict) -> dict:
         snapshot.setdefault("created", clock.iso(now - timedelta(hours=9)))
         snapshot.setdefault("status", "available")
         snapshot.setdefault("encrypted", False)
+    dr_defaults(world)
     return world
