@@ -98,11 +98,51 @@ def check_invariants(workflow: str, execution_input, before: dict, report: dict)
             violations += [("bounded-action", f"{run['name']} removed {count} readers from {cluster}")
                            for cluster, count in per_cluster.items() if count > 1]
 
+    if workflow == "failover":
+        violations += _writer_changes(execution_input, before, report["world"], runs)
+
     # 6. it ends
     for run in runs:
         if run["status"] == "ABORTED" or (run["status"] == "TIMED_OUT" and workflow in STANDARD):
             violations.append(("it-ends", f"{run['name']} ended {run['status']}"))
     return violations
+
+
+def _writers(world: dict) -> tuple[dict, dict]:
+    """({cluster id: its writer instance or None}, {global cluster id: its primary or None})."""
+    writers = {c["id"].lower(): next((i["id"] for i in c["instances"] if i["writer"] and i["status"] != "deleting"), None)
+               for c in world["clusters"]}
+    primaries = {g["id"].lower(): next((m for m in g["members"] if writers.get(m.lower())), None)
+                 for g in world.get("global_clusters", [])}
+    return writers, primaries
+
+
+def _writer_changes(execution_input, before: dict, after: dict, runs: list[dict]) -> list[tuple[str, str]]:
+    """A failover changes the writer at most once (twice with "failback": true), counted over
+    the execution and its duplicate: each successful FailoverDBCluster changes its cluster's
+    writer, each RemoveFromGlobalCluster gives the detached cluster one, each Switchover- or
+    FailoverGlobalCluster changes the global cluster's primary; a change the worlds before
+    and after show with no such call counts once."""
+    limit = 2 if isinstance(execution_input, dict) and execution_input.get("failback") is True else 1
+    changes: Counter = Counter()
+    for run in runs:
+        for call in run["aws_calls"]:
+            params = call["params"]
+            if call["service"] != "rds" or call["error"]:
+                continue
+            if call["operation"] == "FailoverDBCluster":
+                changes[f"cluster {params['DBClusterIdentifier'].lower()}"] += 1
+            elif call["operation"] == "RemoveFromGlobalCluster":
+                changes[f"cluster {params['DbClusterIdentifier'].rsplit(':', 1)[-1].lower()}"] += 1
+            elif call["operation"] in ("SwitchoverGlobalCluster", "FailoverGlobalCluster"):
+                changes[f"global cluster {params['GlobalClusterIdentifier'].lower()}"] += 1
+    (writers, primaries), (writers_after, primaries_after) = _writers(before), _writers(after)
+    for kind, then, now in (("cluster", writers, writers_after), ("global cluster", primaries, primaries_after)):
+        for resource_id, writer in then.items():
+            if resource_id in now and now[resource_id] != writer and not changes[f"{kind} {resource_id}"]:
+                changes[f"{kind} {resource_id}"] = 1
+    return [("bounded-action", f"the writer of {what} changed {count} times (at most {limit})")
+            for what, count in sorted(changes.items()) if count > limit]
 
 
 def _untruths(workflow: str, output, now: dict) -> list[str]:
