@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 from botocore.client import BaseClient
 from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.rds.models import DBCluster
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
@@ -26,6 +27,7 @@ _original_lambda_integration = lambda_eval_utils.execute_lambda_function_integra
 _original_parse = AmazonStateLanguageParser.parse
 _original_boto_client_for = lambda_eval_utils.boto_client_for
 _original_event_timestamp = EventManager._get_current_timestamp
+_original_designate_writer = DBCluster.designate_writer
 _interpreter_clients: dict = {}  # (region, service) -> the interpreter's client
 _parse_trees: dict = {}  # definition text -> ANTLR parse tree
 
@@ -92,6 +94,14 @@ def _event_timestamp():
     return active.now
 
 
+def _designate_writer(cluster) -> None:
+    """moto makes an instance the writer whenever it reads a cluster's members and finds
+    none; a global secondary (and a detached one still promoting) has none in AWS."""
+    if active is not None and active.rds.globals.keeps_no_writer(cluster):
+        return None
+    return _original_designate_writer(cluster)
+
+
 class _RetryTime(SimpleNamespace):
     """Stands in for the `time` module of moto's retrier: Retry intervals are simulated too."""
 
@@ -111,3 +121,4 @@ def install() -> None:
     AmazonStateLanguageParser.parse = staticmethod(_parse)
     lambda_eval_utils.boto_client_for = _boto_client_for
     EventManager._get_current_timestamp = staticmethod(_event_timestamp)
+    DBCluster.designate_writer = _designate_writer

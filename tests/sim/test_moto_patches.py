@@ -6,7 +6,10 @@ import time
 import boto3
 
 from aurora_ops_sim import Simulation, patches
+import pytest
+from moto import mock_aws
 from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.rds.models import DBCluster, rds_backends
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_lambda import (
     StateTaskServiceLambda,
@@ -45,6 +48,7 @@ def test_patches_are_installed_while_a_simulation_runs(world):
         assert lambda_eval_utils.execute_lambda_function_integration is patches._lambda_integration
         assert lambda_eval_utils.boto_client_for is patches._boto_client_for
         assert AmazonStateLanguageParser.parse is patches._parse
+        assert DBCluster.designate_writer is patches._designate_writer
 
 
 def test_a_cached_parse_builds_fresh_components_from_the_same_tree():
@@ -128,3 +132,106 @@ def test_moto_still_accepts_a_serverless_instance_without_serverless_v2_and_keep
         assert clusters["fixed"].serverless_v2_scaling_configuration is None
         assert clusters["flex"].serverless_v2_scaling_configuration.get("MaxCapacity") == 16
         assert clusters["flex"].serverless_v2_scaling_configuration.get("MinCapacity") == 0.5
+
+
+# Global clusters and cluster failovers: where moto differs from AWS, the RDS model
+# (world/failover_model.py, world/global_model.py) answers as AWS does. Each test pins
+# the difference: when a moto upgrade changes it, revisit the model.
+
+def _global_database(secondary_region="us-west-2"):
+    """Inside mock_aws: global cluster g with primary a (us-east-1) and secondary b, two instances each."""
+    east = boto3.client("rds", region_name="us-east-1")
+    east.create_global_cluster(GlobalClusterIdentifier="g", Engine="aurora-postgresql", EngineVersion="16.4")
+    arns = {}
+    for cluster_id, region in (("a", "us-east-1"), ("b", secondary_region)):
+        rds = boto3.client("rds", region_name=region)
+        arns[cluster_id] = rds.create_db_cluster(
+            DBClusterIdentifier=cluster_id, Engine="aurora-postgresql", EngineVersion="16.4", MasterUsername="admin1",
+            MasterUserPassword="password-1", GlobalClusterIdentifier="g")["DBCluster"]["DBClusterArn"]
+        for n in (1, 2):
+            rds.create_db_instance(DBInstanceIdentifier=f"{cluster_id}-{n}", DBClusterIdentifier=cluster_id,
+                                   Engine="aurora-postgresql", DBInstanceClass="db.r6g.large")
+    return arns
+
+
+def test_moto_still_makes_a_writer_of_a_global_secondary_when_it_reads_its_members():
+    """AWS: a secondary's instances are all readers. patches._designate_writer keeps them so."""
+    import inspect
+
+    assert "self.designate_writer()" in inspect.getsource(DBCluster.members.fget)
+    assert list(inspect.signature(patches._original_designate_writer).parameters) == ["self"]
+    with mock_aws():
+        _global_database()
+        members = boto3.client("rds", region_name="us-west-2").describe_db_clusters(
+            DBClusterIdentifier="b")["DBClusters"][0]["DBClusterMembers"]
+        assert [m["IsClusterWriter"] for m in members] == [True, False]
+
+
+def test_moto_still_fails_a_cluster_over_at_once():
+    """AWS: the cluster reads failing-over for a while (failover_model)."""
+    with mock_aws():
+        _global_database()
+        rds = boto3.client("rds", region_name="us-east-1")
+        answered = rds.failover_db_cluster(DBClusterIdentifier="a", TargetDBInstanceIdentifier="a-2")["DBCluster"]
+        assert {m["DBInstanceIdentifier"]: m["IsClusterWriter"] for m in answered["DBClusterMembers"]} == \
+            {"a-1": False, "a-2": True}
+        assert rds.describe_db_clusters(DBClusterIdentifier="a")["DBClusters"][0]["Status"] == "available"
+
+
+def test_moto_still_implements_no_global_switchover_or_failover():
+    with mock_aws():
+        arns = _global_database()
+        rds = boto3.client("rds", region_name="us-west-2")
+        with pytest.raises(NotImplementedError):
+            rds.switchover_global_cluster(GlobalClusterIdentifier="g", TargetDbClusterIdentifier=arns["b"])
+        with pytest.raises(NotImplementedError):
+            rds.failover_global_cluster(GlobalClusterIdentifier="g", TargetDbClusterIdentifier=arns["b"],
+                                        AllowDataLoss=True)
+
+
+def test_moto_still_removes_from_a_global_cluster_only_in_us_east_1():
+    with mock_aws():
+        arns = _global_database()
+        west = boto3.client("rds", region_name="us-west-2")
+        assert "GlobalCluster" not in west.remove_from_global_cluster(GlobalClusterIdentifier="g",
+                                                                      DbClusterIdentifier=arns["b"])
+        assert len(west.describe_global_clusters()["GlobalClusters"][0]["GlobalClusterMembers"]) == 2
+
+
+def test_moto_still_lists_every_global_cluster_unfiltered_from_us_east_1_without_synchronization():
+    """AWS filters by GlobalClusterIdentifier (GlobalClusterNotFoundFault) and reports each
+    member's SynchronizationStatus; backends.global_clusters reads us-east-1's backend."""
+    with mock_aws():
+        _global_database()
+        east = boto3.client("rds", region_name="us-east-1")
+        east.create_global_cluster(GlobalClusterIdentifier="other", Engine="aurora-postgresql")
+        listed = boto3.client("rds", region_name="eu-west-1").describe_global_clusters(
+            GlobalClusterIdentifier="nope")["GlobalClusters"]
+        assert [g["GlobalClusterIdentifier"] for g in listed] == ["g", "other"]
+        assert not any("SynchronizationStatus" in m for m in listed[0]["GlobalClusterMembers"])
+        assert set(rds_backends["123456789012"]["us-east-1"].global_clusters) == {"g", "other"}
+        assert "GlobalClusterIdentifier" in boto3.client("rds", region_name="us-west-2").describe_db_clusters(
+            DBClusterIdentifier="b")["DBClusters"][0]  # from the cluster's global_cluster_identifier
+
+
+def test_moto_restores_still_join_the_sources_global_cluster():
+    """AWS: a restored cluster is standalone (GlobalClusters.standalone)."""
+    with mock_aws():
+        _global_database()
+        east = boto3.client("rds", region_name="us-east-1")
+        east.restore_db_cluster_to_point_in_time(DBClusterIdentifier="c", SourceDBClusterIdentifier="a",
+                                                 UseLatestRestorableTime=True)
+        assert len(east.describe_global_clusters()["GlobalClusters"][0]["GlobalClusterMembers"]) == 3
+
+
+def test_moto_cluster_status_still_turns_creating_available_when_read():
+    """backends.cluster_status reads `_status` so that a check doesn't advance a creating cluster."""
+    from aurora_ops_sim.world.backends import cluster_status
+
+    with mock_aws():
+        boto3.client("rds", region_name="us-east-1").create_db_cluster(
+            DBClusterIdentifier="a", Engine="aurora-postgresql", MasterUsername="admin1", MasterUserPassword="password-1")
+        live = rds_backends["123456789012"]["us-east-1"].clusters["a"]
+        live.status = "creating"
+        assert cluster_status(live) == "creating" and cluster_status(live) == "creating"
+        assert live.status == "creating" and cluster_status(live) == "available"

@@ -14,3 +14,18 @@ def rds_regions(account: str) -> set[str]:
     from moto.rds.models import rds_backends
 
     return {r for r, b in rds_backends[account].items() if b.clusters or b.cluster_snapshots}
+
+
+def global_clusters(account: str):
+    """moto's global clusters (CaseInsensitiveDict id -> GlobalCluster). moto keeps them in
+    us-east-1's backend and answers DescribeGlobalClusters from there in every region: global
+    clusters belong to no region, and their ARNs carry none."""
+    from moto.rds.models import rds_backends
+
+    return rds_backends[account]["us-east-1"].global_clusters
+
+
+def cluster_status(cluster) -> str:
+    """A moto cluster's status without reading its `status` property, which turns a
+    `creating` cluster `available` when read."""
+    return cluster._status

@@ -1,5 +1,6 @@
-"""Building a world in moto: the stack's table and topic, KMS keys, clusters with
-their instances, snapshots and CPU datapoints, as the world file says."""
+"""Building a world in moto: the stack's table and topic, KMS keys, global clusters,
+clusters with their instances, snapshots, and the CPU and RPO-lag datapoints, as
+the world file says."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from aurora_ops.core.policy import parse_document
 
 from ..clients import client
 
-from .backends import rds_backend
+from .backends import global_clusters, rds_backend
 
 STATE_TABLE = "aurora-ops-state"
 CONSTANT_AFTER_NOW_MINUTES = 10  # an Express run (5 minutes) with its retries
@@ -69,13 +70,20 @@ class _Builder:
         for key in self.world["kms_keys"]:
             kms = self._client("kms", key["region"])
             kms.create_alias(AliasName=key["alias"], TargetKeyId=kms.create_key()["KeyMetadata"]["KeyId"])
+        for group in self.world["global_clusters"]:  # moto keeps them in us-east-1, whatever the world's region
+            self._client("rds", "us-east-1").create_global_cluster(
+                GlobalClusterIdentifier=group["id"], Engine=group["engine"], EngineVersion=group["engine_version"])
         for cluster in self.world["clusters"]:
             self._cluster(cluster)
+        for group in self.world["global_clusters"]:  # members in the world's order
+            live = global_clusters(self.account)[group["id"]]
+            by_id = {member.db_cluster_identifier: member for member in live.members}
+            live.members[:] = [by_id[member.lower()] for member in group["members"]]
         for region in {c["region"] for c in self.world["clusters"]}:  # moto adds automated snapshots of its own
             rds_backend(self.account, region).cluster_snapshots.clear()
         for snapshot in self.world["snapshots"]:
             self._snapshot(snapshot)
-        self._publish_cpu()
+        self._publish_metrics()
         return BuiltWorld(role_arn=role, topic_arn=topic)
 
     def _cluster(self, cluster: dict) -> None:
@@ -91,6 +99,8 @@ class _Builder:
         )
         backend = rds_backend(self.account, cluster["region"])
         backend.clusters[cluster["id"]].status = cluster["status"]
+        if "global_cluster" in cluster:  # joined before its instances: a secondary gets no writer
+            self._join(backend.clusters[cluster["id"]], cluster)
         family = f"{cluster['engine']}{cluster['engine_version'].split('.')[0]}"
         if cluster["engine"] == "aurora-mysql":
             family = "aurora-mysql8.0"
@@ -139,27 +149,40 @@ class _Builder:
         if stand_in:
             del backend.clusters[snapshot["cluster"]]
 
-    def _publish_cpu(self) -> None:
-        """Per-minute CPUUtilization datapoints for every instance with `cpu`:
-        a list ends at `now`; a constant covers the longest lookback and more, and
-        goes on for the length of an Express run (a constant load stays constant
-        while a run retries)."""
+    def _join(self, live, cluster: dict) -> None:
+        """The cluster becomes a member of its global cluster, the primary when it has a writer.
+        (DescribeDBClusters shows the global cluster's identifier as its GlobalClusterIdentifier.)"""
+        group = global_clusters(self.account)[cluster["global_cluster"]]
+        live.global_cluster_identifier = group.global_cluster_identifier
+        live.is_writer = any(instance["writer"] for instance in cluster["instances"])
+        group.members.append(live)
+
+    def _publish_metrics(self) -> None:
+        """Per-minute datapoints: CPUUtilization of every instance with `cpu`, and
+        AuroraGlobalDBRPOLag (AWS/RDS, dimension DBClusterIdentifier, milliseconds) of every
+        cluster with `rpo_lag_ms`, in its region. A list ends at `now`; a constant covers the
+        longest lookback and more, and goes on for the length of an Express run (a constant
+        load stays constant while a run retries)."""
         document = parse_document(self.world["policies"])
         policies = [*document.clusters.values(), *document.policies.values()]
         minutes = max([p.scale_down.lookback_minutes for p in policies] + [5]) + 60
         for cluster in self.world["clusters"]:
             cloudwatch = self._client("cloudwatch", cluster["region"])
+            if "rpo_lag_ms" in cluster:
+                self._publish(cloudwatch, ("AuroraGlobalDBRPOLag", "Milliseconds"),
+                              ("DBClusterIdentifier", cluster["id"]), cluster["rpo_lag_ms"], minutes)
             for instance in cluster["instances"]:
-                if "cpu" not in instance:
-                    continue
-                cpu = instance["cpu"]
-                values = cpu if isinstance(cpu, list) else [cpu] * (minutes + CONSTANT_AFTER_NOW_MINUTES)
-                last = self.now + timedelta(minutes=0 if isinstance(cpu, list) else CONSTANT_AFTER_NOW_MINUTES)
-                data = [{
-                    "MetricName": "CPUUtilization",
-                    "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": instance["id"]}],
-                    "Timestamp": last - timedelta(minutes=len(values) - 1 - index),
-                    "Value": float(value), "Unit": "Percent",
-                } for index, value in enumerate(values)]
-                for start in range(0, len(data), 500):
-                    cloudwatch.put_metric_data(Namespace="AWS/RDS", MetricData=data[start:start + 500])
+                if "cpu" in instance:
+                    self._publish(cloudwatch, ("CPUUtilization", "Percent"),
+                                  ("DBInstanceIdentifier", instance["id"]), instance["cpu"], minutes)
+
+    def _publish(self, cloudwatch, metric: tuple, dimension: tuple, value, minutes: int) -> None:
+        (name, unit), (key, resource) = metric, dimension
+        values = value if isinstance(value, list) else [value] * (minutes + CONSTANT_AFTER_NOW_MINUTES)
+        last = self.now + timedelta(minutes=0 if isinstance(value, list) else CONSTANT_AFTER_NOW_MINUTES)
+        data = [{
+            "MetricName": name, "Dimensions": [{"Name": key, "Value": resource}],
+            "Timestamp": last - timedelta(minutes=len(values) - 1 - index), "Value": float(point), "Unit": unit,
+        } for index, point in enumerate(values)]
+        for start in range(0, len(data), 500):
+            cloudwatch.put_metric_data(Namespace="AWS/RDS", MetricData=data[start:start + 500])

@@ -1,5 +1,6 @@
 """The world as it is now, in the world format: what a report's `world` holds
-(clusters, instances and snapshots a workflow made included, locks, operations)."""
+(clusters, instances and snapshots a workflow made included, global clusters with
+their members as they are now, the primary first, locks, operations)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from aurora_ops.core import clock
 
 from ..clients import client
 
-from .backends import rds_backend, rds_regions
+from .backends import global_clusters, rds_backend, rds_regions
 from .build import STATE_TABLE
 
 
@@ -24,6 +25,7 @@ def dump_world(world: dict, now: datetime, faults: dict) -> dict:
     regions = sorted({world["region"]} | {c["region"] for c in world["clusters"]}
                      | {s["region"] for s in world["snapshots"]} | rds_regions(account))
     listed = {(c["region"], c["id"]): c for c in dumped["clusters"]}
+    group_ids = {g["id"].lower(): g["id"] for g in world["global_clusters"]}
     for region in regions:
         for cluster_id, live in rds_backend(account, region).clusters.items():
             if (region, cluster_id) not in listed:
@@ -41,12 +43,20 @@ def dump_world(world: dict, now: datetime, faults: dict) -> dict:
             cluster["serverless_v2"] = {"min_acu": acus.get("MinCapacity"), "max_acu": acus.get("MaxCapacity")}
         cluster["instances"] = [_instance(db, cpu) for db in backend.databases.values()
                                 if getattr(db, "db_cluster_identifier", None) == cluster_id]
+        if live is not None and getattr(live, "global_cluster_identifier", None):
+            cluster["global_cluster"] = group_ids.get(live.global_cluster_identifier, live.global_cluster_identifier)
+        elif live is not None:  # detached (or never a member): a standalone cluster
+            cluster.pop("global_cluster", None)
+            cluster.pop("synchronization_status", None)
+    dumped["global_clusters"] = _global_clusters(world, account)
+    data = {(s["region"], s["id"]): s["data"] for s in world["snapshots"] if "data" in s}
     dumped["snapshots"] = [
         {"id": snapshot_id, "cluster": snap.db_cluster_identifier, "region": region, "type": snap.snapshot_type,
          "created": clock.iso(snap.created), "status": snap.status, "engine": snap.engine,
          "engine_version": snap.engine_version, "encrypted": bool(snap.storage_encrypted),
          **({"kms_key": snap.kms_key_id} if snap.kms_key_id else {}),
-         **({"tags": {t["Key"]: t["Value"] for t in snap.tags}} if snap.tags else {})}
+         **({"tags": {t["Key"]: t["Value"] for t in snap.tags}} if snap.tags else {}),
+         **({"data": data[(region, snapshot_id)]} if (region, snapshot_id) in data else {})}
         for region in regions
         for snapshot_id, snap in rds_backend(account, region).cluster_snapshots.items()
     ]
@@ -63,6 +73,19 @@ def dump_world(world: dict, now: datetime, faults: dict) -> dict:
          "audit": len(item.get("audit", {}).get("L", []))}
         for item in items if item["pk"]["S"].startswith("operation#")
     ]
+    return dumped
+
+
+def _global_clusters(world: dict, account: str) -> list[dict]:
+    """Each global cluster with its members now, the primary (the writer member) first."""
+    ids = {g["id"].lower(): g["id"] for g in world["global_clusters"]}
+    names = {(c["region"], c["id"].lower()): c["id"] for c in world["clusters"]}
+    dumped = []
+    for global_id, live in global_clusters(account).items():
+        members = sorted(live.members, key=lambda member: not member.is_writer)
+        dumped.append({"id": ids.get(global_id, global_id), "engine": live.engine, "engine_version": live.engine_version,
+                       "members": [names.get((m.region, m.db_cluster_identifier), m.db_cluster_identifier)
+                                   for m in members]})
     return dumped
 
 

@@ -8,7 +8,9 @@ copies land in the target region, and the restorable window is the world's.
 Calls RDS refuses and moto accepts are refused here: a cluster restored or
 created onto an existing identifier, a delete of an instance already
 `deleting`, a sixth snapshot copy in progress to one region, a db.serverless
-instance in a cluster without a Serverless v2 scaling configuration."""
+instance in a cluster without a Serverless v2 scaling configuration.
+FailoverDBCluster (failover_model) and global clusters (global_model) are
+answered by their own models, hooked in here."""
 
 from __future__ import annotations
 
@@ -30,6 +32,8 @@ _CREATES_CLUSTER = ("CreateDBCluster", "RestoreDBClusterFromSnapshot", "RestoreD
 NO_SERVERLESS_V2 = ("Set the Serverless v2 scaling configuration on the parent DB cluster before creating a "
                     "Serverless v2 DB instance.")
 from .backends import rds_backend
+from .failover_model import ClusterFailovers
+from .global_model import GlobalClusters
 
 
 class RdsModel:
@@ -43,6 +47,8 @@ class RdsModel:
         self.clusters: dict[tuple, dict] = {}  # (region, id) -> status script for restored clusters
         self.snapshots: dict[tuple, dict] = {}  # (region, id) -> status script for snapshot copies
         self._doomed = None  # the instance a DeleteDBInstance is about to remove
+        self.globals = GlobalClusters(world)
+        self.failovers = ClusterFailovers(self.account, self.timing, self.globals.keeps_no_writer)
 
     def _backend(self, region: str):
         return rds_backend(self.account, region)
@@ -52,6 +58,11 @@ class RdsModel:
         """Advance the status scripts a describe reads; answer the calls moto gets
         wrong (its response is returned instead of calling moto)."""
         self._refuse_what_rds_refuses(client, region, operation, params)
+        answered = self.globals.before(client, region, operation, params, original)
+        if answered is not None:
+            return answered
+        if operation == "FailoverDBCluster":
+            return self.failovers.answer(client, region, params, original)
         if operation == "DescribeOrderableDBInstanceOptions":
             return self._orderable_options(region, params)
         if operation == "DescribeDBInstances":
@@ -59,6 +70,7 @@ class RdsModel:
         if operation == "DescribeDBClusters":
             self._advance(self.clusters, region, params.get("DBClusterIdentifier"),
                           self._backend(region).clusters, "creating")
+            self.failovers.advance(region, params.get("DBClusterIdentifier"))
         if operation == "DescribeDBClusterSnapshots":
             self._advance(self.snapshots, region, params.get("DBClusterSnapshotIdentifier"),
                           self._backend(region).cluster_snapshots, "copying")
@@ -166,8 +178,9 @@ class RdsModel:
         for member in members:  # moto re-designates a deleting instance when nothing else is left
             if member.status == "deleting":
                 member.is_cluster_writer = False
-        if not any(m.is_cluster_writer for m in members):  # a cluster without a live writer gets this one
-            db.is_cluster_writer = True
+        if not any(m.is_cluster_writer for m in members) and \
+                not self.globals.keeps_no_writer(backend.clusters.get(db.db_cluster_identifier)):
+            db.is_cluster_writer = True  # a cluster without a live writer gets this one (not a global secondary)
         db.instance_create_time = clock.iso(self.now())
         db.performance_insights_enabled = params.get("EnablePerformanceInsights", False)  # moto ignores it
 
@@ -193,6 +206,7 @@ class RdsModel:
         backend = self._backend(region)
         restored = backend.clusters[cluster_id]
         restored.status = "creating"
+        self.globals.standalone(restored)
         if not all(az.startswith(region) for az in restored.availability_zones or []):
             # moto copies the source's AZs; the target's subnet group is in its own region
             restored.availability_zones = [f"{region}{letter}" for letter in "abc"]
