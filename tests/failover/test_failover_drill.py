@@ -196,3 +196,12 @@ def test_an_aws_refusal_fails_the_execution_releases_the_lock_and_notifies(world
     assert output["outcome"] == "failed" and output["error"] == "InvalidDBClusterStateFault"
     assert report["world"]["locks"] == [] and writer(report) == "orders-1"
     assert [n["message"]["outcome"] for n in report["notifications"]] == ["failed"]
+
+
+def test_a_failover_that_never_settles_times_out_with_a_named_error(world):
+    world["timing"]["polls_until_failed_over"] = 1000
+    report = run(world)
+    assert (report["status"], report["error"]) == ("FAILED", "FailoverTimeout")
+    output = result(report)
+    assert "AWS may still be carrying it out" in output["message"] and report["world"]["locks"] == []
+    assert report["states"].count("CheckProgress") == 180  # bounded: 15 minutes of 5-second polls

@@ -30,7 +30,8 @@ from iam_model import Request
 # RDS resource type -> the parameters that name one (names or ARNs).
 RDS_NAMED_BY = {
     "db": ("DBInstanceIdentifier",),
-    "cluster": ("DBClusterIdentifier", "SourceDBClusterIdentifier"),
+    "cluster": ("DBClusterIdentifier", "SourceDBClusterIdentifier", "TargetDbClusterIdentifier", "DbClusterIdentifier"),
+    "global-cluster": ("GlobalClusterIdentifier",),
     "cluster-snapshot": ("DBClusterSnapshotIdentifier", "SnapshotIdentifier", "FinalDBSnapshotIdentifier",
                          "SourceDBClusterSnapshotIdentifier", "TargetDBClusterSnapshotIdentifier"),
     "pg": ("DBParameterGroupName",),
@@ -77,6 +78,8 @@ def rds_resource_types(action: str) -> dict[str, bool]:
 def _rds_arn(call: dict, kind: str, name: str) -> str:
     if name.startswith("arn:"):
         return name
+    if kind == "global-cluster":  # global clusters belong to no region: arn:aws:rds::ACCOUNT:global-cluster:NAME
+        return f"arn:aws:rds::{call['account']}:{kind}:{name}"
     return f"arn:aws:rds:{call['region']}:{call['account']}:{kind}:{name}"
 
 

@@ -177,7 +177,7 @@ def test_failovers_only_on_clusters_whose_opt_in_tag_names_the_operation():
         assert resources == ["arn:${AWS::Partition}:rds:*:${AWS::AccountId}:cluster:*"], where
         (action,) = found
         assert statement["Condition"] == {"StringLike": {
-            "rds:cluster-tag/aurora-ops:failover": f"*{FAILOVER_ACTIONS[action]}*"}}, action
+            "aws:ResourceTag/aurora-ops:failover": f"*{FAILOVER_ACTIONS[action]}*"}}, action
         on_clusters[action] = True
     assert set(on_clusters) == set(FAILOVER_ACTIONS) and on_globals == 1
 

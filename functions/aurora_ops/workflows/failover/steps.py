@@ -49,11 +49,11 @@ def prepare(raw_input: object, execution_name: str) -> dict:
              "locks": [], "legs": [], "leg": 0, "fingerprint": fingerprint(request),
              "poll": {"wait_seconds": POLL_SECONDS, "count": 0,
                       "max": MAX_DRILL_POLLS if request["operation"] == "drill" else MAX_GLOBAL_POLLS}}
-    if request["operation"] == "drill":
-        members = _prepare_drill(state)
-    else:
-        members = _prepare_global(state)
-    _check_duplicate_and_locks(state, members)
+    drill = request["operation"] == "drill"
+    state["history_key"] = f"cluster#{request['cluster_id']}" if drill else f"global#{request['global_cluster_id']}"
+    _check_duplicate(state)
+    members = _prepare_drill(state) if drill else _prepare_global(state)
+    _check_locks(state, members)
     reason = first_refusal(state["checks"])
     state["reason"] = reason
     state["next"] = "refused" if reason else ("dry-run" if request["dry_run"] else "act")
@@ -85,7 +85,6 @@ def _prepare_drill(state: dict) -> list[str]:
         if request["failback"]:
             legs.append({**legs[0], "kind": "failback", "target": state["from"], "from": state["to"]})
         state["legs"] = legs
-    state["history_key"] = f"cluster#{cluster_id}"
     return [cluster_id]
 
 
@@ -109,7 +108,6 @@ def _describe_member(member: dict, must_answer: bool) -> dict | None:
 def _prepare_global(state: dict) -> list[str]:
     request, operation, checks = state["request"], state["operation"], state["checks"]
     global_id = request["global_cluster_id"]
-    state["history_key"] = f"global#{global_id}"
     found = rds_failover.describe_global_cluster(global_id, _region())
     if found is None:
         checks.append(check("not-available", False, f"global cluster {global_id} does not exist"))
@@ -172,18 +170,23 @@ def _prepare_global(state: dict) -> list[str]:
     return member_ids
 
 
-def _check_duplicate_and_locks(state: dict, members: list[str]) -> None:
+def _check_duplicate(state: dict) -> None:
     """The same input started again within DUPLICATE_WINDOW_SECONDS of the last one
-    (an at-least-once start) is refused; then each member's lock, taken only when
-    everything else passed and this is not a dry run."""
-    checks, me = state["checks"], state["execution_name"]
+    is an at-least-once start (a scheduler or a retrying client), not a new request."""
+    me = state["execution_name"]
     last = locks.last_operation(state["history_key"])
     reference = last and (last["ended_at"] or last["at"])
     duplicate = bool(last and last["owner"] != me and last["fingerprint"] == state["fingerprint"]
                      and reference and (clock.now() - reference).total_seconds() < DUPLICATE_WINDOW_SECONDS)
-    checks.append(check("duplicate-start", not duplicate,
-                        f"execution {last['owner']} ran this same input at {clock.iso(reference)}; run it again "
-                        f"after {DUPLICATE_WINDOW_SECONDS // 60} minutes" if duplicate else "no identical recent run"))
+    state["checks"].append(check(
+        "duplicate-start", not duplicate,
+        f"execution {last['owner']} ran this same input at {clock.iso(reference)}; run it again after "
+        f"{DUPLICATE_WINDOW_SECONDS // 60} minutes" if duplicate else "no identical recent run"))
+
+
+def _check_locks(state: dict, members: list[str]) -> None:
+    """Each member's lock, taken only when every other check passed and this is not a dry run."""
+    checks, me = state["checks"], state["execution_name"]
     if first_refusal(checks) or state["request"]["dry_run"]:
         holders = {cluster_id: locks.holder(cluster_id) for cluster_id in members}
         busy = {c: h for c, h in holders.items() if h and h != me}
@@ -253,7 +256,8 @@ def check_progress(state: dict) -> dict:
         return state
     if poll["count"] >= poll["max"]:
         raise FailoverTimeout(f"{leg['kind']} to {leg['target']}: not settled after {poll['count']} polls "
-                              f"({poll['count'] * poll['wait_seconds']} s)")
+                              f"({poll['count'] * poll['wait_seconds']} s); AWS may still be carrying it out: "
+                              "look at the cluster before starting anything else")
     state["next"] = "wait"
     return state
 
@@ -297,7 +301,7 @@ def finish(state: dict) -> dict:
                         message=caught_error_message(error.get("Cause")) or error.get("Error"))
     elif state["next"] == "refused":
         result = output(state, "refused", state["reason"], ended,
-                        message=next(c["detail"] for c in state["checks"] if c["name"] == state["reason"]))
+                        message=next(c["detail"] for c in state["checks"] if not c["ok"]))
     elif state["next"] == "dry-run":
         result = output(state, "dry-run", None, ended, message="every check passed; nothing was changed")
     else:
@@ -313,7 +317,8 @@ def finish(state: dict) -> dict:
     subject = (f"aurora-ops failover: {result['operation']} {result['outcome']}"
                f"{' (' + result['reason'] + ')' if result['reason'] else ''} "
                f"{state.get('request', {}).get('cluster_id') or state.get('request', {}).get('global_cluster_id') or ''}")
-    notify = result["outcome"] != "dry-run" and result["error"] != "InvalidInput"
+    # not for what changes nothing by design: dry runs, bad input, a duplicate start of a run that was notified
+    notify = result["outcome"] != "dry-run" and result["error"] != "InvalidInput" and result["reason"] != "duplicate-start"
     warnings = report_operation(WORKFLOW, result, subject, notify, timings)
     if warnings:
         result["warnings"] = warnings
