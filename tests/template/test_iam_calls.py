@@ -105,6 +105,14 @@ SCENARIOS = {
     "restore cross-region": ("snapshot-restore", lambda: _world("restore.yaml"), "snapshot-restore-cross-region.json"),
     "restore point-in-time": ("snapshot-restore", lambda: _world("restore.yaml"), "snapshot-restore-point-in-time.json"),
     "restore cleaned up": ("snapshot-restore", _lost_restore_world, "snapshot-restore-cross-region.json"),
+    "failover drill and failback": ("failover", lambda: _world("failover-drill.yaml"), "failover-drill.json"),
+    "failover switchover": ("failover", lambda: _world("global-orders.yaml"), "failover-switchover.json"),
+    "failover with data loss": ("failover", lambda: _world("global-orders.yaml"), "failover-failover.json"),
+    "failover detach-and-promote": ("failover", lambda: _world("global-orders.yaml"),
+                                    "failover-detach-and-promote.json"),
+    # Prepare takes the primary's lock, finds the secondary's held and gives its own back
+    "failover one member locked": ("failover", lambda: _world("global-orders.yaml", locks=[
+        {"cluster": "orders-west", "owner": "sim-scale-up-9", "workflow": "scale-up"}]), "failover-switchover.json"),
 }
 
 

@@ -166,6 +166,15 @@ FORBIDDEN = {
         "rds:CreateDBInstance", f"arn:aws:rds:{REGION}:{ACCOUNT}:cluster:payments", {}),
     "a reader in a managed cluster written in another case": Request(
         "rds:CreateDBInstance", f"arn:aws:rds:{REGION}:{ACCOUNT}:cluster:Orders", {}),
+    # Failovers only where the cluster's tag aurora-ops:failover lists the operation.
+    "failing over a cluster that never opted in": Request(
+        "rds:FailoverDBCluster", f"arn:aws:rds:{REGION}:{ACCOUNT}:cluster:payments", {}),
+    "a drill of a cluster that opted into switchovers only": Request(
+        "rds:FailoverDBCluster", f"arn:aws:rds:{REGION}:{ACCOUNT}:cluster:orders",
+        {"aws:ResourceTag/aurora-ops:failover": "switchover"}),
+    **{f"{action.split(':')[1]} to a cluster that opted into drills only": Request(
+        action, f"arn:aws:rds:us-west-2:{ACCOUNT}:cluster:orders-west", {"aws:ResourceTag/aurora-ops:failover": "drill"})
+       for action in ("rds:SwitchoverGlobalCluster", "rds:FailoverGlobalCluster", "rds:RemoveFromGlobalCluster")},
 }
 
 
