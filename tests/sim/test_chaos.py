@@ -17,6 +17,8 @@ EXAMPLES = [
     ("scale-up", "examples/capacity-crunch.yaml", "events/manual.json", 0),
     ("scale-down", "examples/scale-down.yaml", "events/scale-down-all.json", 100),
     ("snapshot-restore", "examples/restore.yaml", "events/snapshot-restore-cross-region.json", 200),
+    ("failover", "examples/failover-drill.yaml", "events/failover-drill.json", 300),
+    ("failover", "examples/global-orders.yaml", "events/failover-failover.json", 400),
 ]
 
 
