@@ -1,5 +1,6 @@
 """Print the budgets: scale-up happy path and cold starts, scale-down monthly cost,
-snapshot-restore transitions, chaos, the fleet's (scripts/bench_fleet.py), test-suite time.
+snapshot-restore transitions, chaos, the fleet's (scripts/bench_fleet.py), failover's
+(scripts/bench_failover.py), test-suite time.
 
     .venv/bin/python scripts/bench.py [--skip-suite]
 """
@@ -24,7 +25,8 @@ from aurora_ops_sim import simulate  # noqa: E402
 from aurora_ops_sim.template import Template  # noqa: E402
 from conftest import BASE_WORLD  # noqa: E402
 
-import bench_fleet  # noqa: E402  (scripts/, beside this file)
+import bench_failover  # noqa: E402  (scripts/, beside this file)
+import bench_fleet  # noqa: E402
 
 HAPPY = {"cluster_id": "orders", "reason": "bench"}
 BARE = "import boto3; boto3.client('rds')"
@@ -189,6 +191,7 @@ CHAOS_EXAMPLES = (  # the faults issue's budget: 100 runs each in under 120 s wa
     ("scale-up", "examples/capacity-crunch.yaml", "events/manual.json"),
     ("scale-down", "examples/scale-down.yaml", "events/scale-down-all.json"),
     ("snapshot-restore", "examples/restore.yaml", "events/snapshot-restore-cross-region.json"),
+    ("failover", "examples/failover-drill.yaml", "events/failover-drill.json"),
 )
 
 
@@ -253,6 +256,7 @@ def main() -> int:
     happy_path_wall()  # a target, not a budget: reported, not failed on
     ok &= bool(chaos_figures(args.chaos_runs))
     ok &= bench_fleet.main() == 0  # the fleet issue's budgets
+    ok &= bench_failover.main() == 0  # the failover issue's budgets
 
     if not args.skip_suite:
         # The README's test command: pytest (units + simulations), lint, build.
