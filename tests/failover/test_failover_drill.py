@@ -205,3 +205,11 @@ def test_a_failover_that_never_settles_times_out_with_a_named_error(world):
     output = result(report)
     assert "AWS may still be carrying it out" in output["message"] and report["world"]["locks"] == []
     assert report["states"].count("CheckProgress") == 180  # bounded: 15 minutes of 5-second polls
+
+
+def test_a_scheduled_drill_in_observe_mode_is_a_dry_run(world):
+    world["parameters"] = {"Mode": "observe"}
+    report = run(world, {"operation": "drill", "cluster_id": "orders", "failback": True, "trigger": "schedule"})
+    assert result(report)["outcome"] == "dry-run" and mutating_calls(report) == []
+    world["parameters"] = {"Mode": "observe"}
+    assert result(run(world))["outcome"] == "completed"  # started by hand: it acts

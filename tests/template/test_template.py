@@ -13,7 +13,8 @@ ROOT = "."
 def test_every_state_machine_has_a_timeout_and_no_execution_outlives_its_lock():
     from aurora_ops.workflows.scale_down import steps as scale_down
 
-    lock_ttl = {"scale_up": lock.LOCK_TTL_SECONDS, "scale_down": scale_down.LOCK_TTL_SECONDS}
+    lock_ttl = {"scale_up": lock.LOCK_TTL_SECONDS, "scale_down": scale_down.LOCK_TTL_SECONDS,
+                "failover": lock.LOCK_TTL_SECONDS}
     paths = glob.glob("statemachines/*.asl.json")
     assert len(paths) >= 3
     for path in paths:
@@ -122,3 +123,17 @@ def test_every_task_retries_lambdas_transient_errors_and_aws_throttling():
             retried = [set(r["ErrorEquals"]) for r in task["Retry"]]
             assert recommended | {"States.Timeout", "Lambda.Unknown"} <= retried[0], name
             assert {"AwsThrottled", "AwsUnavailable"} <= retried[1], name
+
+
+def test_the_drill_schedule_is_off_by_default_and_drills_with_failback():
+    doc = Template(__import__("pathlib").Path(ROOT)).doc
+    schedule = doc["Resources"]["FailoverDrillScheduleTrigger"]
+    assert schedule["Condition"] == "HasDrillSchedule"
+    assert doc["Parameters"]["DrillSchedule"]["Default"] == "" and doc["Parameters"]["DrillClusterId"]["Default"] == ""
+    assert doc["Conditions"]["HasDrillSchedule"] == {"Fn::And": [
+        {"Fn::Not": [{"Fn::Equals": [{"Ref": "DrillSchedule"}, ""]}]},
+        {"Fn::Not": [{"Fn::Equals": [{"Ref": "DrillClusterId"}, ""]}]}]}
+    target = schedule["Properties"]["Target"]
+    assert json.loads(target["Input"]["Fn::Sub"].replace("${DrillClusterId}", "orders")) == {
+        "operation": "drill", "cluster_id": "orders", "failback": True, "trigger": "schedule"}
+    assert target["RetryPolicy"] == {"MaximumRetryAttempts": 0}  # a failover is never started twice

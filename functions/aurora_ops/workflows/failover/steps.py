@@ -219,7 +219,7 @@ def start_operation(state: dict) -> dict:
     leg.setdefault("started_at", _now())
     kind = leg["kind"]
     if kind in ("drill", "failback"):
-        cluster = rds.describe_cluster(leg["cluster_id"], leg["region"])
+        cluster = _existing(leg["cluster_id"], leg["region"])
         if cluster["status"] != "failing-over" and cluster["writer_id"] != leg["target"]:
             rds_failover.failover_cluster(leg["cluster_id"], leg["target"], leg["region"])
     elif kind == "detach-and-promote":
@@ -236,6 +236,13 @@ def start_operation(state: dict) -> dict:
             start(leg["global_cluster_id"], leg["target_arn"])
     state["poll"]["count"] = 0
     return state
+
+
+def _existing(cluster_id: str, region: str) -> dict:
+    cluster = rds.describe_cluster(cluster_id, region)
+    if cluster is None:
+        raise FailoverFailed(f"{cluster_id} no longer exists in {region}")
+    return cluster
 
 
 def check_progress(state: dict) -> dict:
@@ -265,14 +272,12 @@ def check_progress(state: dict) -> dict:
 def _observe(leg: dict, polls: int) -> tuple[bool, bool]:
     """(the target is the writer, the operation has settled) as AWS says now."""
     if leg["kind"] in ("drill", "failback"):
-        cluster = rds.describe_cluster(leg["cluster_id"], leg["region"])
+        cluster = _existing(leg["cluster_id"], leg["region"])
         writer = cluster["writer_id"]
         if cluster["status"] == "available" and writer not in (leg["target"], leg["from"]):
             raise FailoverFailed(f"{leg['cluster_id']}: Aurora promoted {writer}, not {leg['target']}")
         return writer == leg["target"], writer == leg["target"] and cluster["status"] == "available"
-    cluster = rds.describe_cluster(leg["target"], leg["region"])
-    if cluster is None:
-        raise FailoverFailed(f"{leg['target']} no longer exists in {leg['region']}")
+    cluster = _existing(leg["target"], leg["region"])
     if leg["kind"] == "detach-and-promote":
         has_writer = cluster["writer_id"] is not None
         return has_writer, has_writer and cluster["global_cluster_id"] is None and cluster["status"] == "available"
