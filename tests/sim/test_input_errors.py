@@ -12,7 +12,7 @@ from aurora_ops_sim import simulate
 from conftest import mutating_calls
 
 WORLDS = {"scale-up": "examples/happy-path.yaml", "scale-down": "examples/scale-down.yaml",
-          "snapshot-restore": "examples/restore.yaml"}
+          "snapshot-restore": "examples/restore.yaml", "failover": "examples/global-orders.yaml"}
 RESTORE = json.load(open("events/snapshot-restore.json"))
 CASES = [
     ("scale-up", {"cluster_id": "orders", "dry_run": "yes"}, "input.dry_run"),
@@ -24,6 +24,10 @@ CASES = [
     ("snapshot-restore", {"source": {"cluster_id": "orders"}}, "input"),
     ("snapshot-restore", {**RESTORE, "options": {"dry_run": "no"}}, "input.options.dry_run"),
     ("snapshot-restore", {**RESTORE, "target": {**RESTORE["target"], "instances": []}}, "input.target.instances"),
+    ("failover", {"operation": "failover", "global_cluster_id": "orders-global"}, "input"),
+    ("failover", {"operation": "switchover", "global_cluster_id": "orders-global", "target_cluster_id": "orders-west",
+                  "failback": True}, "input.failback"),
+    ("failover", {"operation": "drill", "cluster_id": "orders", "target_instance_id": 3}, "input.target_instance_id"),
 ]
 
 

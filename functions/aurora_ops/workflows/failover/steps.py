@@ -6,7 +6,6 @@ are the differences, resolved to the poll interval (POLL_SECONDS)."""
 
 from __future__ import annotations
 
-import json
 import os
 
 from ...aws import cloudwatch, locks, rds, rds_failover
@@ -327,7 +326,9 @@ def finish(state: dict) -> dict:
     warnings = report_operation(WORKFLOW, result, subject, notify, timings)
     if warnings:
         result["warnings"] = warnings
-    failure = {"error": result["error"], "cause": json.dumps(result, default=str)} if result["error"] else None
+    # The cause is the message, one line, as in every workflow; the whole outcome is in
+    # the notification and in Finish's output in the execution's history.
+    failure = {"error": result["error"], "cause": result["message"] or result["error"]} if result["error"] else None
     return {"outcome": result["outcome"], "output": result, "failure": failure}
 
 
