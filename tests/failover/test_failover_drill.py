@@ -214,6 +214,9 @@ def test_a_failover_that_never_settles_times_out_with_a_named_error(world):
 def test_a_scheduled_drill_in_observe_mode_is_a_dry_run(world):
     world["parameters"] = {"Mode": "observe"}
     report = run(world, {"operation": "drill", "cluster_id": "orders", "failback": True, "trigger": "schedule"})
-    assert result(report)["outcome"] == "dry-run" and mutating_calls(report) == []
+    output = result(report)
+    assert (output["outcome"], output["observed"], output["timings"]["failback"]) == ("dry-run", True, None)
+    assert [c["operation"] for c in mutating_calls(report)] == ["Publish"]  # what it would do, and nothing else
+    assert "(observe mode)" in report["notifications"][0]["subject"]
     world["parameters"] = {"Mode": "observe"}
     assert result(run(world))["outcome"] == "completed"  # started by hand: it acts

@@ -193,6 +193,12 @@ def test_refused_when_a_member_is_not_available(world):
     refused(run(world, SWITCHOVER), "not-available", "SwitchoverGlobalCluster")
 
 
+def test_a_switchover_is_refused_while_the_global_cluster_is_not_available(world):
+    world["global_clusters"][0]["status"] = "upgrading"
+    assert "orders-global is upgrading" in refused(run(world, SWITCHOVER), "not-available",
+                                                   "SwitchoverGlobalCluster")["message"]
+
+
 def test_refused_when_the_global_cluster_does_not_exist(world):
     refused(run(world, {**SWITCHOVER, "global_cluster_id": "nowhere-global"}), "not-available",
             "SwitchoverGlobalCluster")
@@ -255,6 +261,13 @@ def test_a_dry_run_runs_every_check_and_changes_nothing(world):
     assert mutating_calls(report) == [] and report["notifications"] == []
 
 
+def test_a_dry_run_that_would_be_refused_says_why_and_notifies_nobody(world):
+    cluster(world, "orders-west")["rpo_lag_ms"] = 45000
+    report = run(world, {**FAILOVER, "target_cluster_id": "orders-west", "dry_run": True})
+    assert (result(report)["outcome"], result(report)["reason"]) == ("refused", "data-loss-above-limit")
+    assert mutating_calls(report) == [] and report["notifications"] == []
+
+
 # ------------------------------------------------------------------ faults
 def test_an_aws_refusal_fails_the_execution_and_releases_every_lock(world):
     world["faults"] = {"api_errors": [{"operation": "SwitchoverGlobalCluster", "code": "InvalidGlobalClusterStateFault"}]}
@@ -280,3 +293,12 @@ def test_a_duplicate_start_changes_the_primary_once(world):
     assert report["duplicate"]["output"]["outcome"] == "refused"
     assert not [c for c in report["duplicate"]["aws_calls"] if c["operation"] == "SwitchoverGlobalCluster"]
     assert primary(report) == "orders-west"
+
+
+def test_after_a_failure_the_same_request_runs_again(world):
+    world["faults"] = {"api_errors": [{"operation": "SwitchoverGlobalCluster", "code": "InternalFailure", "times": 7}]}
+    with Simulation(world, echo_handler_output=False) as simulation:
+        first = simulation.run("failover", SWITCHOVER)
+        second = simulation.run("failover", SWITCHOVER)
+    assert (first["status"], first["error"]) == ("FAILED", "AwsUnavailable")
+    assert completed(second)["to"] == "orders-west"  # a new attempt, not a duplicate start

@@ -449,7 +449,8 @@ def test_the_dump_shows_global_clusters_as_they_are_the_primary_first(dr_world):
     with simulated(dr_world) as simulation:
         before = simulation.dump_world()
         assert before["global_clusters"] == [{"id": "orders-global", "engine": "aurora-postgresql",
-                                              "engine_version": "16.4", "members": ["orders", "orders-west"]}]
+                                              "engine_version": "16.4", "status": "available",
+                                              "members": ["orders", "orders-west"]}]
         assert before["dsql_clusters"] == load_world(DR_WORLD)["dsql_clusters"]
         assert before["snapshots"][0]["data"] == {"SELECT 1": [[1]]}
         orders, west = before["clusters"][0], before["clusters"][1]

@@ -160,25 +160,20 @@ def cluster_states(cluster_ids: list[str]) -> dict[str, dict]:
 
 
 @translate_errors
-def last_operation(key: str) -> dict | None:
-    """The latest operation recorded under `key` ({"fingerprint", "owner", "at", "ended_at"})."""
-    item = _item(f"operation-of#{key}")
+def last_completed(key: str) -> dict | None:
+    """The latest operation completed on `key` ({"fingerprint", "owner", "at"})."""
+    item = _item(f"completed#{key}")
     if not item:
         return None
-    moment = {k: clock.parse(item[k]["S"]) if k in item else None for k in ("at", "ended_at")}
-    return {"fingerprint": item["fingerprint"]["S"], "owner": item["owner"]["S"], **moment}
+    return {"fingerprint": item["fingerprint"]["S"], "owner": item["owner"]["S"], "at": clock.parse(item["at"]["S"])}
 
 
 @translate_errors
-def record_operation(key: str, fingerprint: str, owner: str, ended: bool = False) -> None:
-    """Remember that `owner` started (or, with `ended`, finished) the operation
-    `fingerprint` on `key`, so a duplicate start of the same input can be recognised."""
+def record_completed(key: str, fingerprint: str, owner: str) -> None:
+    """Remember that `owner` completed the operation `fingerprint` on `key`, so that a
+    duplicate start of the same input can be recognised."""
     now = clock.now()
-    values = {":fingerprint": {"S": fingerprint}, ":owner": {"S": owner}, ":now": {"S": clock.iso(now)},
-              ":expires": {"N": str(int(now.timestamp()) + HISTORY_TTL_SECONDS)}}
-    update = "SET fingerprint = :fingerprint, #owner = :owner, expires_at = :expires, "
-    update += "ended_at = :now" if ended else "#at = :now REMOVE ended_at"
-    client("dynamodb").update_item(TableName=_table(), Key={"pk": {"S": f"operation-of#{key}"}},
-                                   UpdateExpression=update,
-                                   ExpressionAttributeNames={"#owner": "owner", **({} if ended else {"#at": "at"})},
-                                   ExpressionAttributeValues=values)
+    client("dynamodb").put_item(TableName=_table(), Item={
+        "pk": {"S": f"completed#{key}"}, "fingerprint": {"S": fingerprint}, "owner": {"S": owner},
+        "at": {"S": clock.iso(now)}, "expires_at": {"N": str(int(now.timestamp()) + HISTORY_TTL_SECONDS)},
+    })

@@ -79,6 +79,7 @@ class _Builder:
             live = global_clusters(self.account)[group["id"]]
             by_id = {member.db_cluster_identifier: member for member in live.members}
             live.members[:] = [by_id[member.lower()] for member in group["members"]]
+            live.status = group.get("status", "available")
         for region in {c["region"] for c in self.world["clusters"]}:  # moto adds automated snapshots of its own
             rds_backend(self.account, region).cluster_snapshots.clear()
         for snapshot in self.world["snapshots"]:

@@ -84,7 +84,7 @@ def _global_clusters(world: dict, account: str) -> list[dict]:
     for global_id, live in global_clusters(account).items():
         members = sorted(live.members, key=lambda member: not member.is_writer)
         dumped.append({"id": ids.get(global_id, global_id), "engine": live.engine, "engine_version": live.engine_version,
-                       "members": [names.get((m.region, m.db_cluster_identifier), m.db_cluster_identifier)
+                       "status": live.status, "members": [names.get((m.region, m.db_cluster_identifier), m.db_cluster_identifier)
                                    for m in members]})
     return dumped
 

@@ -50,7 +50,7 @@ def normalized(raw: dict) -> dict:
 
 def fingerprint(request: dict) -> str:
     """The same input gives the same fingerprint (a duplicate start is recognised by it)."""
-    canonical = json.dumps({k: v for k, v in request.items() if k not in ("dry_run", "trigger")}, sort_keys=True)
+    canonical = json.dumps({k: v for k, v in request.items() if k not in ("dry_run", "trigger", "observed")}, sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
@@ -152,7 +152,7 @@ def output(state: dict, outcome: str, reason: str | None, ended_at: float, error
     first = leg_timings(legs[0]) if legs else dict.fromkeys(TIMING_FIELDS[:2])
     timings = {**first, "total_seconds": seconds_between(state.get("started_at"), ended_at),
                "poll_interval_seconds": state.get("poll", {}).get("wait_seconds"),
-               "failback": leg_timings(legs[1]) if len(legs) > 1 else None}
+               "failback": leg_timings(legs[1]) if len(legs) > 1 and "started_at" in legs[1] else None}
     result = {
         "operation": state.get("operation"),
         "outcome": outcome,
@@ -165,7 +165,7 @@ def output(state: dict, outcome: str, reason: str | None, ended_at: float, error
         "error": error,
         "message": message,
     }
-    for extra in ("global_cluster_id", "cluster_id", "dry_run"):
+    for extra in ("global_cluster_id", "cluster_id", "dry_run", "observed"):
         if extra in state.get("request", {}):
             result[extra] = state["request"][extra]
     return result

@@ -42,7 +42,7 @@ def prepare(raw_input: object, execution_name: str) -> dict:
     validate(raw_input, INPUT_SCHEMA, InvalidInput, "input")
     request = normalized(raw_input)
     if request["trigger"] == "schedule" and os.environ.get("MODE", "act") == "observe":
-        request["dry_run"] = True  # observe mode: scheduled runs only say what they would do
+        request["dry_run"] = request["observed"] = True  # observe mode: scheduled runs say what they would do
     state = {"execution_name": execution_name, "operation": request["operation"], "request": request,
              "started_at": started, "checks": [], "from": None, "to": None, "data_loss_window_seconds": None,
              "locks": [], "legs": [], "leg": 0, "fingerprint": fingerprint(request),
@@ -127,6 +127,8 @@ def _prepare_global(state: dict) -> list[str]:
                         f"{global_id} is {found['status']}" + (
                             f", {found['failover_state']['status']} from {found['failover_state']['from']} to "
                             f"{found['failover_state']['to']}" if found["failover_state"] else "")))
+    if planned:  # a switchover needs the global cluster itself available (not upgrading, say)
+        checks.append(check("not-available", found["status"] == "available", f"{global_id} is {found['status']}"))
     target = request["target_cluster_id"]
     if operation != "switchover":
         lags = {m["cluster_id"]: cloudwatch.worst_rpo_lag_seconds(
@@ -170,16 +172,16 @@ def _prepare_global(state: dict) -> list[str]:
 
 
 def _check_duplicate(state: dict) -> None:
-    """The same input started again within DUPLICATE_WINDOW_SECONDS of the last one
-    is an at-least-once start (a scheduler or a retrying client), not a new request."""
-    me = state["execution_name"]
-    last = locks.last_operation(state["history_key"])
-    reference = last and (last["ended_at"] or last["at"])
-    duplicate = bool(last and last["owner"] != me and last["fingerprint"] == state["fingerprint"]
-                     and reference and (clock.now() - reference).total_seconds() < DUPLICATE_WINDOW_SECONDS)
+    """The same input again within DUPLICATE_WINDOW_SECONDS of another execution
+    completing it is an at-least-once start (a scheduler, a retrying client), not a
+    new request. (While that execution runs, its locks refuse the second one; after
+    a failure, running it again is a new attempt.)"""
+    last = locks.last_completed(state["history_key"])
+    duplicate = bool(last and last["owner"] != state["execution_name"] and last["fingerprint"] == state["fingerprint"]
+                     and (clock.now() - last["at"]).total_seconds() < DUPLICATE_WINDOW_SECONDS)
     state["checks"].append(check(
         "duplicate-start", not duplicate,
-        f"execution {last['owner']} ran this same input at {clock.iso(reference)}; run it again after "
+        f"execution {last['owner']} completed this same input at {clock.iso(last['at'])}; run it again after "
         f"{DUPLICATE_WINDOW_SECONDS // 60} minutes" if duplicate else "no identical recent run"))
 
 
@@ -213,8 +215,6 @@ def start_operation(state: dict) -> dict:
     """Start the current leg, unless it is already under way or done (a retried
     invocation whose first try did call AWS)."""
     leg = state["legs"][state["leg"]]
-    if state["leg"] == 0:
-        locks.record_operation(state["history_key"], state["fingerprint"], state["execution_name"])
     leg.setdefault("started_at", _now())
     kind = leg["kind"]
     if kind in ("drill", "failback"):
@@ -310,19 +310,23 @@ def finish(state: dict) -> dict:
         result = output(state, "dry-run", None, ended, message="every check passed; nothing was changed")
     else:
         result = output(state, "completed", None, ended, message=_summary(state))
-    if state.get("legs") and state["legs"][0].get("started_at") is not None:
-        locks.record_operation(state["history_key"], state["fingerprint"], state["execution_name"], ended=True)
+    if result["outcome"] == "completed":
+        locks.record_completed(state["history_key"], state["fingerprint"], state["execution_name"])
     _release(state)
     timings = {name: value for name, value in (
         ("WriterChangedAfterSeconds", result["timings"]["writer_changed_after_seconds"]),
         ("AvailableAfterSeconds", result["timings"]["available_after_seconds"]),
         ("DataLossWindowSeconds", result["data_loss_window_seconds"] if result["outcome"] == "completed" else None),
     ) if value is not None}
+    request = state.get("request", {})
     subject = (f"aurora-ops failover: {result['operation']} {result['outcome']}"
-               f"{' (' + result['reason'] + ')' if result['reason'] else ''} "
-               f"{state.get('request', {}).get('cluster_id') or state.get('request', {}).get('global_cluster_id') or ''}")
-    # not for what changes nothing by design: dry runs, bad input, a duplicate start of a run that was notified
-    notify = result["outcome"] != "dry-run" and result["error"] != "InvalidInput" and result["reason"] != "duplicate-start"
+               f"{' (' + result['reason'] + ')' if result['reason'] else ''}"
+               f"{' (observe mode)' if request.get('observed') else ''} "
+               f"{request.get('cluster_id') or request.get('global_cluster_id') or ''}")
+    # Not for what changes nothing by design: a dry run you asked for (observe mode's
+    # scheduled runs do notify, as `observed`), bad input, a duplicate of a notified run.
+    notify = (not request.get("dry_run") or request.get("observed")) and result["error"] != "InvalidInput" \
+        and result["reason"] != "duplicate-start"
     warnings = report_operation(WORKFLOW, result, subject, notify, timings)
     if warnings:
         result["warnings"] = warnings
