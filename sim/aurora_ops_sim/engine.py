@@ -30,7 +30,7 @@ from .world.rds_model import RdsModel
 
 ROOT = Path(__file__).resolve().parents[2]
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
-WORKFLOWS = ("scale-up", "scale-down", "snapshot-restore", "failover")
+WORKFLOWS = ("scale-up", "scale-down", "snapshot-restore", "failover", "restore-drill", "dr-readiness")
 REAL_SECONDS_LIMIT = 300  # a simulated execution that runs longer than this (real time) is stopped
 _ENV_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION", "AWS_REGION")
 

@@ -128,12 +128,9 @@ def record_removal(cluster_id: str, instance_id: str, owner: str) -> None:
     })
 
 
-@translate_errors
-def cluster_states(cluster_ids: list[str]) -> dict[str, dict]:
-    """For each cluster, its lock holder and latest removal ({"holder", "removal"}),
-    read consistently in batches of 100 keys (BatchGetItem's limit)."""
-    now = int(clock.now().timestamp())
-    keys = [f"{kind}#{c}" for c in sorted(set(cluster_ids)) for kind in ("lock", "removed")]
+def batch_items(keys: list[str]) -> dict[str, dict]:
+    """The items of these keys that exist ({pk: item}), read consistently in batches of
+    100 keys (BatchGetItem's limit). Callers translate errors."""
     items: dict[str, dict] = {}
     dynamodb = client("dynamodb")
     for offset in range(0, len(keys), 100):
@@ -147,6 +144,15 @@ def cluster_states(cluster_ids: list[str]) -> dict[str, dict]:
         else:
             raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException",
                                          "Message": "unprocessed keys after 10 batch reads"}}, "BatchGetItem")
+    return items
+
+
+@translate_errors
+def cluster_states(cluster_ids: list[str]) -> dict[str, dict]:
+    """For each cluster, its lock holder and latest removal ({"holder", "removal"}),
+    read consistently in batches of 100 keys (BatchGetItem's limit)."""
+    now = int(clock.now().timestamp())
+    items = batch_items([f"{kind}#{c}" for c in sorted(set(cluster_ids)) for kind in ("lock", "removed")])
     states = {}
     for cluster_id in cluster_ids:
         lock, removed = items.get(f"lock#{cluster_id}"), items.get(f"removed#{cluster_id}")

@@ -1,4 +1,5 @@
 """Operation records in the state table: one DynamoDB item per restore operation with its status,
+and the restore drills' results per cluster (latest, and latest passed);
 a timestamp per step and an audit list; expires through `expires_at`."""
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ import os
 
 from ..core import clock
 from .clients import client, translate_errors
+from .locks import batch_items
 
 RECORD_TTL_SECONDS = 90 * 24 * 3600
 
@@ -34,3 +36,30 @@ def record(operation_id: str, execution_name: str, step: str, status: str, detai
             ":empty": {"L": []}, ":entry": {"L": [entry]},
         },
     )
+
+
+DRILL_TTL_SECONDS = 400 * 24 * 3600  # a year of drills, and then some
+
+
+@translate_errors
+def record_drill(cluster_id: str, execution_name: str, passed: bool, detail: dict) -> None:
+    """A restore drill's result: `drill#<cluster>` holds the latest, and when it passed,
+    `drill-passed#<cluster>` the latest that passed (what dr-readiness checks the age of)."""
+    now = clock.now()
+    item = {"at": {"S": clock.iso(now)}, "execution": {"S": execution_name}, "passed": {"BOOL": passed},
+            "detail": {"S": json.dumps(detail, default=str)},
+            "expires_at": {"N": str(int(now.timestamp()) + DRILL_TTL_SECONDS)}}
+    dynamodb = client("dynamodb")
+    keys = [f"drill#{cluster_id}"] + ([f"drill-passed#{cluster_id}"] if passed else [])
+    for key in keys:
+        dynamodb.put_item(TableName=os.environ["STATE_TABLE_NAME"], Item={"pk": {"S": key}, **item})
+
+
+@translate_errors
+def last_passed_drills(cluster_ids: list[str]) -> dict[str, dict | None]:
+    """For each cluster, its latest passed restore drill ({"at", "execution", "detail"}) or None,
+    read consistently in batches of 100 keys (BatchGetItem's limit)."""
+    found = batch_items(sorted({f"drill-passed#{c}" for c in cluster_ids}))
+    return {c: ({"at": clock.parse(found[k]["at"]["S"]), "execution": found[k]["execution"]["S"],
+                 "detail": json.loads(found[k]["detail"]["S"])} if (k := f"drill-passed#{c}") in found else None)
+            for c in cluster_ids}
