@@ -83,9 +83,13 @@ def test_the_slowest_bounded_restore_finishes_inside_the_state_machine_timeout()
     assert worst + 3600 < timeout, (worst, timeout)  # an hour for Lambda time and retries
 
 
+NESTED = "arn:aws:states:::states:startExecution.sync:2"
+
+
 def _tasks(states):
+    """Every Lambda Task, Map iterators included (nested executions: test_nested_executions_...)."""
     for name, state in states.items():
-        if state["Type"] == "Task":
+        if state["Type"] == "Task" and state["Resource"] != NESTED:
             yield name, state
         for key in ("Iterator", "ItemProcessor"):
             if key in state:
@@ -137,3 +141,36 @@ def test_the_drill_schedule_is_off_by_default_and_drills_with_failback():
     assert json.loads(target["Input"]["Fn::Sub"].replace("${DrillClusterId}", "orders")) == {
         "operation": "drill", "cluster_id": "orders", "failback": True, "trigger": "schedule"}
     assert target["RetryPolicy"] == {"MaximumRetryAttempts": 0}  # a failover is never started twice
+
+
+def test_nested_executions_are_the_snapshot_restore_state_machine_retried_and_caught():
+    """restore-drill reuses snapshot-restore as a nested execution (not a copy of its steps);
+    a failure of it goes to the drill's cleanup."""
+    doc = Template(__import__("pathlib").Path(ROOT)).doc
+    props = doc["Resources"]["RestoreDrillStateMachine"]["Properties"]
+    definition = json.load(open("statemachines/restore_drill.asl.json"))
+    restore = definition["States"]["Drills"]["ItemProcessor"]["States"]["Restore"]
+    assert restore["Resource"] == NESTED
+    assert props["DefinitionSubstitutions"]["SnapshotRestoreStateMachineArn"] == {"Ref": "SnapshotRestoreStateMachine"}
+    assert restore["Parameters"]["StateMachineArn"] == "${SnapshotRestoreStateMachineArn}"
+    assert restore["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.restore_error", "Next": "Cleanup"}]
+    assert "StepFunctions.ThrottlingException" in restore["Retry"][0]["ErrorEquals"]
+    nested = [name for _, _, d in _machines() for name, state in _all_states(d["States"])
+              if state.get("Resource") == NESTED]
+    assert nested == ["Restore"]
+
+
+def _all_states(states):
+    for name, state in states.items():
+        yield name, state
+        for key in ("Iterator", "ItemProcessor"):
+            if key in state:
+                yield from _all_states(state[key]["States"])
+
+
+def test_the_restore_drill_schedule_is_off_by_default_and_never_retried():
+    doc = Template(__import__("pathlib").Path(ROOT)).doc
+    schedule = doc["Resources"]["RestoreDrillScheduleTrigger"]
+    assert schedule["Condition"] == "HasRestoreDrillSchedule" and doc["Parameters"]["RestoreDrillSchedule"]["Default"] == ""
+    target = schedule["Properties"]["Target"]
+    assert json.loads(target["Input"]) == {"trigger": "schedule"} and target["RetryPolicy"] == {"MaximumRetryAttempts": 0}

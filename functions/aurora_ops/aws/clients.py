@@ -16,11 +16,15 @@ from ..core.errors import AwsUnavailable, aws_error
 # Throttling gets a couple of quick SDK retries; what is left is raised as
 # AwsThrottled and retried with backoff by the state machine, where it is visible.
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=30)
+# A Data API statement may run 45 seconds (RDS Data API reference, ExecuteStatement): wait a
+# little longer, and never run a statement twice on the SDK's own initiative.
+_SERVICE_CONFIG = {"rds-data": Config(retries={"mode": "standard", "max_attempts": 1}, connect_timeout=5,
+                                      read_timeout=50)}
 
 
 @functools.cache
 def client(service: str, region: str | None = None) -> Any:
-    return boto3.client(service, region_name=region, config=_CONFIG)
+    return boto3.client(service, region_name=region, config=_SERVICE_CONFIG.get(service, _CONFIG))
 
 
 def error_code(exc: ClientError) -> str:

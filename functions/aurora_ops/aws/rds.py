@@ -55,6 +55,8 @@ def _cluster(cluster: dict) -> dict:
         "global_cluster_id": cluster.get("GlobalClusterIdentifier"),
         "tags": _tags(cluster.get("TagList")),
         "master_user_secret": bool(cluster.get("MasterUserSecret")),
+        "master_user_secret_arn": (cluster.get("MasterUserSecret") or {}).get("SecretArn"),
+        "http_endpoint_enabled": bool(cluster.get("HttpEndpointEnabled")),
         "restorable": [clock.iso(cluster[k]) if cluster.get(k) else None
                        for k in ("EarliestRestorableTime", "LatestRestorableTime")],
     }

@@ -57,9 +57,18 @@ def record_drill(cluster_id: str, execution_name: str, passed: bool, detail: dic
 
 @translate_errors
 def last_passed_drills(cluster_ids: list[str]) -> dict[str, dict | None]:
-    """For each cluster, its latest passed restore drill ({"at", "execution", "detail"}) or None,
-    read consistently in batches of 100 keys (BatchGetItem's limit)."""
-    found = batch_items(sorted({f"drill-passed#{c}" for c in cluster_ids}))
+    """For each cluster, its latest passed restore drill ({"at", "execution", "detail"}) or None."""
+    return _drills("drill-passed", cluster_ids)
+
+
+@translate_errors
+def last_drills(cluster_ids: list[str]) -> dict[str, dict | None]:
+    """For each cluster, its latest restore drill, passed or not ({"at", "execution", "detail"}) or None."""
+    return _drills("drill", cluster_ids)
+
+
+def _drills(kind: str, cluster_ids: list[str]) -> dict[str, dict | None]:
+    found = batch_items(sorted({f"{kind}#{c}" for c in cluster_ids}))
     return {c: ({"at": clock.parse(found[k]["at"]["S"]), "execution": found[k]["execution"]["S"],
-                 "detail": json.loads(found[k]["detail"]["S"])} if (k := f"drill-passed#{c}") in found else None)
+                 "detail": json.loads(found[k]["detail"]["S"])} if (k := f"{kind}#{c}") in found else None)
             for c in cluster_ids}

@@ -35,10 +35,11 @@ _METRIC_BY_OUTCOME = {  # the failover workflow's outcomes
 
 
 def report(workflow: str, outcome: dict, timings: dict[str, float] | None = None,
-           metered: dict | None = None) -> dict:
-    """Metrics (of `metered`, else of `outcome`) and the notification of `outcome`:
-    `{"warnings": [...]}` naming what failed, or `{}`, to merge into the output."""
-    warnings = [w for w in (record_metrics(workflow, metered or outcome, timings), notify(workflow, outcome)) if w]
+           metered: dict | None = None, notify_it: bool = True) -> dict:
+    """Metrics (of `metered`, else of `outcome`) and, with `notify_it`, the notification of
+    `outcome`: `{"warnings": [...]}` naming what failed, or `{}`, to merge into the output."""
+    sent = notify(workflow, outcome) if notify_it else None
+    warnings = [w for w in (record_metrics(workflow, metered or outcome, timings), sent) if w]
     return {"warnings": warnings} if warnings else {}
 
 
@@ -59,6 +60,21 @@ def report_operation(workflow: str, result: dict, subject: str, notify_it: bool,
     topic = os.environ.get("NOTIFICATION_TOPIC_ARN")
     if notify_it and topic:
         warnings.append(_best_effort(lambda: _publish(topic, subject, result, workflow, result["outcome"])))
+    return [w for w in warnings if w]
+
+
+def report_drill(workflow: str, drill: dict) -> list[str]:
+    """A restore drill's metrics (passed or failed, and its duration; no per-cluster
+    dimension, so the cost does not grow with the fleet) and, when it failed, its
+    result as a notification. The warnings of what failed (best effort, as above)."""
+    failed = drill["outcome"] != "passed"
+    timings = {"RestoreDrillDurationSeconds": drill["duration_seconds"]} if drill.get("duration_seconds") else {}
+    warnings = [_metrics_best_effort(workflow, "RestoreDrillFailures" if failed else "RestoreDrillsPassed",
+                                     timings, {})]
+    topic = os.environ.get("NOTIFICATION_TOPIC_ARN")
+    if failed and topic:
+        subject = f"aurora-ops restore-drill: {drill['cluster_id']} failed"
+        warnings.append(_best_effort(lambda: _publish(topic, subject, drill, workflow, "failed")))
     return [w for w in warnings if w]
 
 

@@ -67,7 +67,7 @@ def prepare(raw_input: object, execution_name: str) -> dict:
     # From the request with its defaults spelled out, before anything is resolved:
     # the same request, however it is written, resumes the same operation.
     op_id = operation_id(source, target)
-    options = {"delete_on_failure": True, "manage_master_password": True, "dry_run": False,
+    options = {"delete_on_failure": True, "manage_master_password": True, "dry_run": False, "notify": True,
                **raw_input.get("options", {})}
     if target["cluster_id"] == source["cluster_id"] and target["region"] == source["region"]:
         raise TargetExists(f"target {target['cluster_id']} is the source cluster")
@@ -341,7 +341,8 @@ def finalize(state: dict) -> dict:
     output.update(report(WORKFLOW, {"action": "restored", "cluster_id": target["cluster_id"], "instance_id": None,
                                     **output},
                          {"RestoreDurationSeconds": output["duration_seconds"]},
-                         metered={"action": "restored", "attempts": fallbacks}))
+                         metered={"action": "restored", "attempts": fallbacks},
+                         notify_it=state["options"].get("notify", True)))
     state["output"] = output
     return state
 
@@ -395,7 +396,7 @@ def cleanup(state: dict) -> dict:
             cause["kept"].append(state["copy"]["snapshot_id"])
     records.record(state["operation_id"], me, "failed", "failed", cause)
     cause.update(report(WORKFLOW, {"action": "failed", "cluster_id": target["cluster_id"], "instance_id": None,
-                                   **cause}))
+                                   **cause}, notify_it=state["options"].get("notify", True)))
     progress["done"] = True
     state["failure"] = {"error": name, "cause": json.dumps(cause)}
     return state
