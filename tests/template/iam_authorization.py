@@ -64,6 +64,8 @@ SOURCES = {
     "kms": "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Overview.Encryption.Keys.html"
            " (RDS uses a customer managed key through a grant: kms:CreateGrant, kms:DescribeKey)",
     "secrets": "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-secrets-manager.html#rds-secrets-manager-permissions",
+    "data-api": "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api.access.html"
+                " (the Data API gets the secret's value with the caller's permissions)",
     "sns-kms": "https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html"
                " (publishing to an encrypted topic: kms:GenerateDataKey, kms:Decrypt)",
 }
@@ -201,6 +203,12 @@ def requests_for(call: dict, topic_key_arn: str | None = None) -> list[Request]:
             requests += [Request(a, topic_key_arn, via_sns, f"Publish -> {a} ({SOURCES['sns-kms']})")
                          for a in ("kms:GenerateDataKey", "kms:Decrypt")]
         return requests
+    if service == "rds-data":  # the Data API reads the secret with the caller's credentials
+        cluster = call["params"]["resourceArn"]
+        context = _tags_context(call["resources"].get(cluster, {}).get("tags", {}), "aws:ResourceTag/")
+        return [Request(f"rds-data:{call['operation']}", cluster, context, call["operation"]),
+                Request("secretsmanager:GetSecretValue", call["params"]["secretArn"], {},
+                        f"{call['operation']} -> secretsmanager:GetSecretValue ({SOURCES['data-api']})")]
     if service == "cloudwatch":
         return [Request(f"cloudwatch:{call['operation']}", "*", {}, call["operation"])]
     raise AssertionError(f"no authorization model for {service}:{call['operation']}")

@@ -227,7 +227,7 @@ def test_every_aws_operation_the_code_names_was_exercised():
     source = "\n".join(p.read_text() for p in (ROOT / "functions" / "aurora_ops").rglob("*.py"))
     methods = set(re.findall(r"\.([a-z_]+)\(", source)) | set(re.findall(r'get_paginator\("([a-z_]+)"\)', source))
     named = set()
-    for service in ("rds", "dynamodb", "sns", "cloudwatch"):
+    for service in ("rds", "rds-data", "dynamodb", "sns", "cloudwatch"):
         mapping = boto3.client(service, region_name="us-east-1").meta.method_to_api_mapping
         named |= {(service, mapping[m]) for m in methods if m in mapping}
     seen = {(c["service"], c["operation"]) for c in all_calls()}

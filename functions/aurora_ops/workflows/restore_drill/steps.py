@@ -13,7 +13,7 @@ import os
 from ...aws import data_api, locks, rds, records
 from ...aws.reporting import report_drill
 from ...core import clock
-from ...core.errors import (AuroraOpsError, InvalidInput, caught_error_message, execution_error_name)
+from ...core.errors import AuroraOpsError, AwsApiError, InvalidInput, caught_error_message, execution_error_name
 from ...core.policy import deployed_document
 from ...core.tags import CREATED_BY_TAG
 from ...core.validation import validate
@@ -183,13 +183,17 @@ def cleanup(state: dict) -> dict:
         return state
     instances = [i for i in rds.describe_cluster_instances(cluster["cluster_id"], cluster["writer_id"], region)
                  if i["tags"].get(CREATED_BY_TAG) == ours]
-    for instance in instances:
-        if instance["status"] != "deleting":
-            rds.delete_instance(instance["instance_id"], region)
-            progress["deleted"].append(instance["instance_id"])
-    if not instances and cluster["status"] != "deleting":
-        rds.delete_cluster(cluster["cluster_id"], region)
-        progress["deleted"].append(cluster["cluster_id"])
+    try:
+        for instance in instances:
+            if instance["status"] != "deleting":
+                rds.delete_instance(instance["instance_id"], region)
+                progress["deleted"].append(instance["instance_id"])
+        if not instances and cluster["status"] != "deleting":
+            rds.delete_cluster(cluster["cluster_id"], region)
+            progress["deleted"].append(cluster["cluster_id"])
+    except AwsApiError as exc:  # RDS refused for now (a state in transition): the next poll tries again
+        progress["retried"] = progress.get("retried", 0) + 1
+        progress["detail"] = f"{type(exc).__name__}: {exc}"
     progress["polls"] += 1
     if progress["polls"] >= MAX_CLEANUP_POLLS:
         progress["done"] = True
