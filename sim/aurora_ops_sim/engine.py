@@ -25,6 +25,7 @@ from .stack import SimulatedStack
 from .template import Template
 from .world import WorldError, load_world
 from .world.build import build_world
+from .world.dsql_model import DsqlClusters
 from .world.dump import dump_world
 from .world.rds_model import RdsModel
 
@@ -63,6 +64,7 @@ class Simulation(LambdaSide):
         self.now = clock.parse(self.world["now"])
         self.faults = Faults(self.world["faults"])
         self.rds = RdsModel(self.world, self.faults, lambda: self.now)
+        self.dsql = DsqlClusters(self.world)
         self.calls: list[dict] = []
         self.metrics: list[dict] = []
         self.invocations = 0
@@ -227,6 +229,8 @@ class Simulation(LambdaSide):
             )
         try:
             answered = self.rds.before(client, region, operation, params, original) if service == "rds" else None
+            if service == "dsql":
+                answered = self.dsql.before(client, region, operation, params)
             if answered is not None:
                 return _with_statuses(record, answered)
             result = original(client, operation, params)

@@ -12,7 +12,8 @@ from aurora_ops_sim import simulate
 from conftest import mutating_calls
 
 WORLDS = {"scale-up": "examples/happy-path.yaml", "scale-down": "examples/scale-down.yaml",
-          "snapshot-restore": "examples/restore.yaml", "failover": "examples/global-orders.yaml"}
+          "snapshot-restore": "examples/restore.yaml", "failover": "examples/global-orders.yaml",
+          "dr-readiness": "examples/dr-readiness.yaml"}
 RESTORE = json.load(open("events/snapshot-restore.json"))
 CASES = [
     ("scale-up", {"cluster_id": "orders", "dry_run": "yes"}, "input.dry_run"),
@@ -28,6 +29,9 @@ CASES = [
     ("failover", {"operation": "switchover", "global_cluster_id": "orders-global", "target_cluster_id": "orders-west",
                   "failback": True}, "input.failback"),
     ("failover", {"operation": "drill", "cluster_id": "orders", "target_instance_id": 3}, "input.target_instance_id"),
+    ("dr-readiness", {"cluster_id": "orders", "dry_run": 1}, "input.dry_run"),
+    ("dr-readiness", {"cluster": "orders"}, "input"),
+    ("dr-readiness", "all", "input"),
 ]
 
 

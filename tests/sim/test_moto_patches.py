@@ -235,3 +235,40 @@ def test_moto_cluster_status_still_turns_creating_available_when_read():
         live.status = "creating"
         assert cluster_status(live) == "creating" and cluster_status(live) == "creating"
         assert live.status == "creating" and cluster_status(live) == "available"
+
+
+def test_moto_dsql_still_lacks_most_regions_chosen_identifiers_and_a_clusters_own_arn():
+    """world/dsql_model.py answers GetCluster from the world because moto's DSQL backend
+    exists only in us-east-1 and us-east-2, draws identifiers at random, and echoes
+    multiRegionProperties as given (AWS lists the cluster's own ARN in `clusters`)."""
+    with mock_aws():
+        east = boto3.client("dsql", region_name="us-east-1")
+        made = east.create_cluster(multiRegionProperties={"witnessRegion": "us-west-2"})
+        assert len(made["identifier"]) == 26
+        assert east.get_cluster(identifier=made["identifier"])["multiRegionProperties"] == {"witnessRegion": "us-west-2"}
+        with pytest.raises(KeyError):
+            boto3.client("dsql", region_name="us-west-2").get_cluster(identifier=made["identifier"])
+
+
+def test_the_dsql_model_answers_getcluster_in_botocores_shape():
+    import botocore.session
+    from botocore.exceptions import ClientError
+
+    from aurora_ops_sim.world.dsql_model import STATUSES, DsqlClusters
+
+    shape = botocore.session.get_session().get_service_model("dsql").operation_model("GetCluster").output_shape
+    assert set(STATUSES) == set(shape.members["status"].enum)
+    model = DsqlClusters({"account_id": "123456789012", "region": "us-east-1", "now": "2026-11-24T12:00:00Z",
+                          "dsql_clusters": [{"id": "abc123", "region": "us-east-1", "status": "IDLE",
+                                             "witness_region": "us-west-2", "peers": ["def456"]},
+                                            {"id": "solo", "region": "eu-west-1", "status": "ACTIVE", "peers": []}]})
+    client = boto3.client("dsql", region_name="us-east-1")
+    answer = model.before(client, "us-east-1", "GetCluster", {"identifier": "abc123"})
+    assert set(answer) <= set(shape.members) and answer["status"] == "IDLE"
+    assert answer["multiRegionProperties"] == {"witnessRegion": "us-west-2", "clusters": [
+        "arn:aws:dsql:us-east-1:123456789012:cluster/abc123", "arn:aws:dsql:us-east-1:123456789012:cluster/def456"]}
+    assert "multiRegionProperties" not in model.before(client, "eu-west-1", "GetCluster", {"identifier": "solo"})
+    with pytest.raises(ClientError) as refused:
+        model.before(client, "us-east-1", "GetCluster", {"identifier": "solo"})  # not in that region
+    assert refused.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert model.before(client, "us-east-1", "ListClusters", {}) is None  # left to moto

@@ -211,4 +211,7 @@ def requests_for(call: dict, topic_key_arn: str | None = None) -> list[Request]:
                         f"{call['operation']} -> secretsmanager:GetSecretValue ({SOURCES['data-api']})")]
     if service == "cloudwatch":
         return [Request(f"cloudwatch:{call['operation']}", "*", {}, call["operation"])]
+    if service == "dsql":  # every DSQL action the code calls names one cluster (the Cluster resource type)
+        cluster = f"arn:aws:dsql:{call['region']}:{call['account']}:cluster/{call['params']['identifier']}"
+        return [Request(f"dsql:{call['operation']}", cluster, {}, call["operation"])]
     raise AssertionError(f"no authorization model for {service}:{call['operation']}")

@@ -113,6 +113,9 @@ SCENARIOS = {
     # Prepare takes the primary's lock, finds the secondary's held and gives its own back
     "failover one member locked": ("failover", lambda: _world("global-orders.yaml", locks=[
         {"cluster": "orders-west", "owner": "sim-scale-up-9", "workflow": "scale-up"}]), "failover-switchover.json"),
+    # every read (a global secondary in us-west-2, a DSQL cluster and its peer in us-east-2), the drills,
+    # the readiness items and the notification of two changes
+    "dr-readiness": ("dr-readiness", lambda: _world("dr-readiness.yaml"), "dr-readiness.json"),
 }
 
 
@@ -230,6 +233,11 @@ def test_every_aws_operation_the_code_names_was_exercised():
     for service in ("rds", "rds-data", "dynamodb", "sns", "cloudwatch"):
         mapping = boto3.client(service, region_name="us-east-1").meta.method_to_api_mapping
         named |= {(service, mapping[m]) for m in methods if m in mapping}
+    # Aurora DSQL's method names (list_clusters, delete_cluster) are also the RDS adapter's:
+    # its operations are those aws/dsql.py, the one module with a dsql client, calls.
+    mapping = boto3.client("dsql", region_name="us-east-1").meta.method_to_api_mapping
+    dsql = (ROOT / "functions" / "aurora_ops" / "aws" / "dsql.py").read_text()
+    named |= {("dsql", mapping[m]) for m in re.findall(r"\.([a-z_]+)\(", dsql) if m in mapping}
     seen = {(c["service"], c["operation"]) for c in all_calls()}
     assert len(named) >= 15 and not named - seen, sorted(named - seen)
 

@@ -243,7 +243,7 @@ def test_key_permissions_are_on_the_topic_or_queue_key_and_only_through_the_serv
                     assert s["Resource"] == topic_key, logical_id
                     assert s["Condition"]["StringEquals"]["kms:ViaService"] == {"Fn::Sub": "sns.${AWS::Region}.amazonaws.com"}
                     found += 1
-    assert found == 6  # the six functions that publish
+    assert found == 7  # the seven functions that publish
     role = RESOURCES["ScaleDownScheduleRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
     conditional = [item["Fn::If"] for item in role if isinstance(item, dict) and "Fn::If" in item]
     assert len(conditional) == 1

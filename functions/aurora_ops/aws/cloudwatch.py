@@ -62,3 +62,27 @@ def worst_rpo_lag_seconds(cluster_id: str, region: str, end: datetime, minutes: 
     )
     values = [v for result in answer["MetricDataResults"] for v in result["Values"]]
     return max(values) / 1000 if values else None
+
+
+@translate_errors
+def worst_rpo_lags(cluster_ids: list[str], region: str, end: datetime, minutes: int = 5) -> dict[str, float | None]:
+    """worst_rpo_lag_seconds for many secondaries of one region: up to 500 clusters per
+    GetMetricData call (its limit of queries), each cluster's worst one-minute Maximum of
+    the last `minutes` in seconds, or None when it has no datapoint."""
+    worst: dict[str, float | None] = dict.fromkeys(cluster_ids)
+    ids = sorted(set(cluster_ids))
+    for offset in range(0, len(ids), MAX_QUERIES):
+        chunk = ids[offset:offset + MAX_QUERIES]
+        pages = client("cloudwatch", region).get_paginator("get_metric_data").paginate(
+            MetricDataQueries=[{"Id": f"lag{index}", "MetricStat": {
+                "Metric": {"Namespace": "AWS/RDS", "MetricName": "AuroraGlobalDBRPOLag",
+                           "Dimensions": [{"Name": "DBClusterIdentifier", "Value": cluster_id}]},
+                "Period": 60, "Stat": "Maximum"}} for index, cluster_id in enumerate(chunk)],
+            StartTime=end - timedelta(minutes=minutes), EndTime=end,
+        )
+        for page in pages:
+            for result in page["MetricDataResults"]:
+                cluster_id = chunk[int(result["Id"][3:])]
+                seen = [v / 1000 for v in result["Values"]] + [w for w in [worst[cluster_id]] if w is not None]
+                worst[cluster_id] = max(seen) if seen else None
+    return worst

@@ -246,6 +246,35 @@ def cluster_snapshots(cluster_id: str, region: str | None = None) -> list[dict]:
 
 
 @translate_errors
+def newest_snapshots(cluster_ids: list[str], region: str | None = None) -> dict[str, dict | None]:
+    """For each cluster, its newest `available` snapshot (automated or manual), or None:
+    filtered pages of 100 (100 clusters per filter), however many clusters."""
+    paginator = client("rds", region).get_paginator("describe_db_cluster_snapshots")
+    newest: dict[str, dict | None] = dict.fromkeys(cluster_ids)
+    for chunk in _chunks(sorted(set(cluster_ids))):
+        for page in paginator.paginate(Filters=[{"Name": "db-cluster-id", "Values": chunk}],
+                                       PaginationConfig={"PageSize": PAGE}):
+            for snapshot in map(_snapshot, page["DBClusterSnapshots"]):
+                known = newest.get(snapshot["cluster_id"])
+                if snapshot["status"] == "available" and snapshot["created"] and snapshot["cluster_id"] in newest \
+                        and (known is None or snapshot["created"] > known["created"]):
+                    newest[snapshot["cluster_id"]] = snapshot
+    return newest
+
+
+@translate_errors
+def clusters_by_id(cluster_ids: list[str], region: str | None = None) -> dict[str, dict]:
+    """The clusters of `cluster_ids` that exist in `region`, by id: filtered pages of 100."""
+    paginator = client("rds", region).get_paginator("describe_db_clusters")
+    found = {}
+    for chunk in _chunks(sorted(set(cluster_ids))):
+        for page in paginator.paginate(Filters=[{"Name": "db-cluster-id", "Values": chunk}],
+                                       PaginationConfig={"PageSize": PAGE}):
+            found.update({raw["DBClusterIdentifier"]: _cluster(raw) for raw in page["DBClusters"]})
+    return found
+
+
+@translate_errors
 def describe_snapshot(snapshot: str, region: str | None = None) -> dict | None:
     """A snapshot by identifier or ARN; None when it does not exist."""
     found = _unless_missing("DBClusterSnapshotNotFoundFault", client("rds", region).describe_db_cluster_snapshots,

@@ -38,7 +38,19 @@ def describe_global_cluster(global_cluster_id: str, region: str | None = None) -
                             GlobalClusterIdentifier=global_cluster_id)
     if not found or not found.get("GlobalClusters"):
         return None
-    raw = found["GlobalClusters"][0]
+    return _global_cluster(found["GlobalClusters"][0])
+
+
+@translate_errors
+def list_global_clusters(region: str | None = None) -> list[dict]:
+    """Every global cluster of the account (they belong to no region: any region answers),
+    each as describe_global_cluster gives it, in pages of 100."""
+    pages = client("rds", region).get_paginator("describe_global_clusters").paginate(
+        PaginationConfig={"PageSize": 100})
+    return [_global_cluster(raw) for page in pages for raw in page["GlobalClusters"]]
+
+
+def _global_cluster(raw: dict) -> dict:
     state = raw.get("FailoverState") or None
     return {
         "global_cluster_id": raw["GlobalClusterIdentifier"],

@@ -133,3 +133,7 @@ class FailoverFailed(AuroraOpsError):
 
 class FailoverTimeout(AuroraOpsError):
     """The writer or the cluster did not settle within the workflow's poll limit."""
+
+
+class NotificationFailed(AuroraOpsError):
+    """A notification that must go out (dr-readiness: a change of readiness) was not published."""
