@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import copy
 
+from .world.data_api_rows import normalise
+
 
 def _matches(fault: dict, instance_class: str | None, az: str | None) -> bool:
     return fault["class"] == instance_class and fault["az"] in ("*", az)
@@ -34,6 +36,16 @@ class Faults:
         for fault in self.state["lambda"]:
             if fault["state"] == state and fault["times"] > 0:
                 fault["times"] -= 1
+                return fault["fault"]
+        return None
+
+    def data_api_fault(self, sql: str, cluster_id: str) -> str | None:
+        """The fault of this Data API statement on this cluster, if any (`times`, when given, counts down)."""
+        for fault in self.state["data_api"]:
+            if normalise(fault["sql"]) in ("*", normalise(sql)) and fault.get("cluster") in (None, cluster_id) \
+                    and fault.get("times", 1) > 0:
+                if "times" in fault:
+                    fault["times"] -= 1
                 return fault["fault"]
         return None
 

@@ -84,7 +84,8 @@ def _with_defaults(world: dict) -> dict:
     world.setdefault("clusters", [])
     world.setdefault("snapshots", [])
     faults = world.setdefault("faults", {})
-    for key in ("insufficient_capacity", "capacity_lost", "not_orderable", "api_errors", "restore_ends_in", "lambda"):
+    for key in ("insufficient_capacity", "capacity_lost", "not_orderable", "api_errors", "restore_ends_in", "lambda",
+                "data_api"):
         faults.setdefault(key, [])
     for fault in faults["api_errors"]:
         fault.setdefault("times", 1)
