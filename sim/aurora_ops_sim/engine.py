@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import threading
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from aurora_ops.core import clock
 
 from . import patches
 from .clients import client
+from .executions import REAL_SECONDS_LIMIT, ExecutionSide
 from .faults import Faults
 from .lambdas import LambdaSide, current_task
 from .report import execution_report, notifications
@@ -25,6 +25,7 @@ from .stack import SimulatedStack
 from .template import Template
 from .world import WorldError, load_world
 from .world.build import build_world
+from .world.data_api import DataApi
 from .world.dsql_model import DsqlClusters
 from .world.dump import dump_world
 from .world.rds_model import RdsModel
@@ -32,7 +33,7 @@ from .world.rds_model import RdsModel
 ROOT = Path(__file__).resolve().parents[2]
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 WORKFLOWS = ("scale-up", "scale-down", "snapshot-restore", "failover", "restore-drill", "dr-readiness")
-REAL_SECONDS_LIMIT = 300  # a simulated execution that runs longer than this (real time) is stopped
+__all__ = ["REAL_SECONDS_LIMIT", "Simulation", "UnknownWorkflow", "asl_file", "simulate"]
 _ENV_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION", "AWS_REGION")
 
 
@@ -50,7 +51,7 @@ def _jsonable(value):
     return json.loads(json.dumps(value, default=str))
 
 
-class Simulation(LambdaSide):
+class Simulation(LambdaSide, ExecutionSide):
     """A simulated account built from a world. Use as a context manager; `run`
     any number of executions, which share the world (and its clock)."""
 
@@ -65,16 +66,15 @@ class Simulation(LambdaSide):
         self.faults = Faults(self.world["faults"])
         self.rds = RdsModel(self.world, self.faults, lambda: self.now)
         self.dsql = DsqlClusters(self.world)
+        self.data_api = DataApi(self.world, self.faults, self._charge)
         self.calls: list[dict] = []
         self.metrics: list[dict] = []
         self.invocations = 0
         self._lock = threading.RLock()
-        self._machine = None  # the DeployedMachine of the running execution
-        self._execution_arn = None
-        self._deadline = None
         self._executions = 0
         self._current_function = None
-        self._started = self.now  # the running execution's start on the simulated clock
+        self._started = self.now  # the running top-level execution's start on the simulated clock
+        self._init_executions()
 
     # ------------------------------------------------------------ lifecycle
     def __enter__(self):
@@ -118,7 +118,7 @@ class Simulation(LambdaSide):
 
     def dump_world(self) -> dict:
         """The world now, in the world format (clusters and snapshots a workflow made included)."""
-        return dump_world(self.world, self.now, self.faults.state)
+        return self.data_api.annotate(dump_world(self.world, self.now, self.faults.state))
 
     def _function_arn(self, logical_id: str) -> str:
         return self.stack.function_arn(logical_id)
@@ -126,9 +126,14 @@ class Simulation(LambdaSide):
     # ------------------------------------------------------------ running
     def run(self, workflow: str, execution_input) -> dict:
         """Start one execution (and its duplicate, when the world says so), wait, report."""
-        first_call, started = len(self.calls), self.now
-        first = self._execute(workflow, execution_input)
-        duplicate = self._execute(workflow, execution_input) if self.faults.duplicate_start else None
+        first_call, first_child, started = len(self.calls), len(self.children), self.now
+        machine = self.stack.state_machine(asl_file(workflow))
+        self._started = self.now
+        first = self._execute(workflow, machine, execution_input)
+        duplicate = None
+        if self.faults.duplicate_start:  # only the top-level execution is started again
+            self._started = self.now
+            duplicate = self._execute(workflow, machine, execution_input)
         definition = json.loads((self.root / asl_file(workflow)).read_text())
         report = execution_report(
             workflow=workflow, name=first["name"], described=first["described"], events=first["events"],
@@ -137,6 +142,7 @@ class Simulation(LambdaSide):
             metrics=[m for m in self.metrics if m["execution"] == first["name"]], definition=definition,
         )
         report["notifications"] = notifications(self.calls[first_call:])
+        report["nested_executions"] = self.nested_reports(first_child)
         if duplicate:
             described = duplicate["described"]
             again = execution_report(
@@ -150,63 +156,11 @@ class Simulation(LambdaSide):
                                                             "started_at", "timeline")}}
         return report
 
-    def _execute(self, workflow: str, execution_input) -> dict:
-        self._machine = self.stack.state_machine(asl_file(workflow))
-        self._executions += 1
-        name = f"sim-{workflow}-{self._executions:03d}"
-        first_call, first_invocation = len(self.calls), self.invocations
-        timeout = self._machine.timeout_seconds
-        self._started = self.now
-        self._deadline = self.now + timedelta(seconds=timeout) if timeout else None
-        sfn = self._client("stepfunctions")
-        self._execution_arn = sfn.start_execution(
-            stateMachineArn=self._machine.arn, name=name, input=json.dumps(execution_input)
-        )["executionArn"]
-        real_deadline = time.monotonic() + REAL_SECONDS_LIMIT
-        execution = self._moto_execution()
-        while execution.status == "RUNNING":  # read from moto directly: no API call per poll
-            if time.monotonic() > real_deadline:
-                sfn.stop_execution(executionArn=self._execution_arn, error="SimulatorTimeout",
-                                   cause=f"still running after {REAL_SECONDS_LIMIT} real seconds")
-                break
-            time.sleep(0.002)
-        with self._lock:  # let the interpreter thread finish writing history
-            described = sfn.describe_execution(executionArn=self._execution_arn)
-            events = sfn.get_execution_history(executionArn=self._execution_arn, maxResults=1000)["events"]
-        return {"name": name, "described": described, "events": events,
-                "invocations": self.invocations - first_invocation, "aws_calls": self.calls[first_call:]}
-
-    def _moto_execution(self):
-        from moto.stepfunctions.parser.models import stepfunctions_parser_backends
-
-        return stepfunctions_parser_backends[self.account][self.region].describe_execution(self._execution_arn)
-
-    def _root_env(self):
-        """The running execution's interpreter environment (a state's own env may be a frame)."""
-        execution = self._moto_execution()
-        return execution.exec_worker.env if execution.exec_worker else None
-
     def _charge(self, milliseconds: float) -> None:
         """Simulated time spent inside a Lambda invocation or an AWS call."""
         self.now += timedelta(milliseconds=milliseconds)
 
-    def _check_deadline(self) -> bool:
-        """Past the state machine's TimeoutSeconds (300 s for Express): the execution times out."""
-        if self._deadline is None or self.now <= self._deadline:
-            return False
-        env = self._root_env()
-        if env is not None and env.is_running():
-            env.set_timed_out()
-        return True
-
     # -------------------------------------------- hooks called by patches
-    def advance(self, seconds: float, env) -> None:
-        with self._lock:
-            self.now += timedelta(seconds=seconds)
-            if env is not None and self._deadline is not None and self.now > self._deadline:
-                env.set_timed_out()
-                self._check_deadline()
-
     def api_call(self, client, operation: str, params: dict, original):
         """Every AWS call a handler makes: recorded, failed if a fault says so,
         and for RDS wrapped in the model of what real RDS does."""
@@ -215,7 +169,7 @@ class Simulation(LambdaSide):
         record = {"service": service, "operation": operation, "params": _jsonable(params), "error": None,
                   "function": self._current_function, "region": region,
                   "at": round((self.now - self._started).total_seconds(), 3),
-                  "task": getattr(current_task, "event", None)}
+                  "task": getattr(current_task, "event", None), "execution": getattr(current_task, "execution", None)}
         self.calls.append(record)
         self._charge(self.world["timing"]["api_ms"])
         code = self.faults.api_error(service, operation, params)
@@ -228,17 +182,20 @@ class Simulation(LambdaSide):
                 {"Error": {"Code": code, "Message": f"simulated fault: {code}"}}, operation
             )
         try:
-            answered = self.rds.before(client, region, operation, params, original) if service == "rds" else None
+            answered = self.data_api.before(client, region, operation, params) \
+                if service in ("rds", "rds-data") else None
+            if answered is None and service == "rds":
+                answered = self.rds.before(client, region, operation, params, original)
             if service == "dsql":
                 answered = self.dsql.before(client, region, operation, params)
-            if answered is not None:
-                return _with_statuses(record, answered)
-            result = original(client, operation, params)
+            result = answered if answered is not None else original(client, operation, params)
         except ClientError as exc:
             record["error"] = exc.response.get("Error", {}).get("Code")
             raise
         if service == "rds":
-            self.rds.after(region, operation, params, result)
+            if answered is None:
+                self.rds.after(region, operation, params, result)
+            self.data_api.after(region, operation, params, result)
         return _with_statuses(record, result)
 
 

@@ -41,9 +41,10 @@ def _resources(world: dict) -> dict[str, dict]:
 
 def check_invariants(workflow: str, execution_input, before: dict, report: dict) -> list[tuple[str, str]]:
     runs = _executions(report)
-    names = {run["name"] for run in runs}
+    nested = report.get("nested_executions") or []  # a child's resources and locks are the run's too
+    names = {run["name"] for run in runs} | {child["execution_name"] for child in nested}
     then, now = _resources(before), _resources(report["world"])
-    told = " ".join(json.dumps(run["output"]) + " " + str(run["cause"]) for run in runs)
+    told = " ".join(json.dumps(run["output"]) + " " + str(run["cause"]) for run in runs)  # the top level's word
     violations = []
 
     # 1. nothing orphaned

@@ -59,8 +59,10 @@ class LambdaSide:
     def lambda_task(self, env, parameters, region, credentials, original) -> None:
         """One invocation of a Lambda Task: the world's Lambda faults, then the
         task's TimeoutSeconds measured on the simulated clock."""
-        state = env.states.context_object.context_object_data["State"]["Name"]
+        context = env.states.context_object.context_object_data
+        state = context["State"]["Name"]
         current_task.event = env.event_history_context.source_event_id
+        current_task.execution, current_task.execution_arn = context["Execution"]["Name"], context["Execution"]["Id"]
         fault = self.faults.lambda_fault(state)
         if fault in ("service-error", "throttled"):  # Lambda refused: the handler never runs
             code = "ServiceException" if fault == "service-error" else "TooManyRequestsException"
@@ -71,11 +73,12 @@ class LambdaSide:
             original(env, parameters, region, credentials)
         except LambdaFunctionErrorException as exc:  # the handler raised: its error, unless lost below
             failed = exc
-        limit = self._machine.task_timeouts.get(state) if self._machine else None  # None: not a stack machine
+        machine = self.stack.machine_by_arn(context["StateMachine"]["Id"])  # a nested child's own definition
+        limit = machine.task_timeouts.get(state) if machine else None  # None: not a stack machine
         timed_out = fault == "timeout" or (limit is not None and (self.now - started).total_seconds() > limit)
         if timed_out and limit is not None:  # Step Functions waited the whole TimeoutSeconds
             self.now = max(self.now, started + timedelta(seconds=limit))
-        if self._check_deadline():
+        if self._check_deadlines(env):
             return  # the execution itself timed out meanwhile: nothing of this task matters any more
         if fault == "lost-response":
             raise _lambda_error("ServiceException", f"simulated fault: the response of {state} was lost")
@@ -90,6 +93,7 @@ class LambdaSide:
         event = json.loads(body) if body else {}
         with self._lock:  # moto backends are not thread-safe: one handler at a time
             self.invocations += 1
+            self.invocations_by_execution[getattr(current_task, "execution_arn", None)] += 1
             self._charge(self.world["timing"]["lambda_ms"])
             saved = {k: os.environ.get(k) for k in environment}
             os.environ.update(environment)

@@ -6,9 +6,13 @@ active they behave exactly like the originals."""
 
 from __future__ import annotations
 
+import datetime
+import functools
 import threading
 from types import SimpleNamespace
 
+import botocore.session
+from botocore import xform_name
 from botocore.client import BaseClient
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.rds.models import DBCluster
@@ -18,6 +22,11 @@ from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_funct
 from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
+    StateTaskServiceSfn,
+)
+from moto.stepfunctions.parser import models as sfn_models
+from moto.stepfunctions.parser.backend import execution as sfn_execution
 
 _original_make_api_call = BaseClient._make_api_call
 _original_invoke = LambdaSimpleBackend.invoke
@@ -28,6 +37,11 @@ _original_parse = AmazonStateLanguageParser.parse
 _original_boto_client_for = lambda_eval_utils.boto_client_for
 _original_event_timestamp = EventManager._get_current_timestamp
 _original_designate_writer = DBCluster.designate_writer
+_original_sfn_normalise_parameters = StateTaskServiceSfn._normalise_parameters
+_original_sfn_normalise_response = StateTaskServiceSfn._normalise_response
+_original_sfn_service_task = StateTaskServiceSfn._eval_service_task
+_original_sfn_eval_sync = StateTaskServiceSfn._eval_sync  # StateTaskServiceCallback's
+_original_execution_datetime = sfn_execution.datetime  # the `datetime` module, also in parser/models.py
 _interpreter_clients: dict = {}  # (region, service) -> the interpreter's client
 _parse_trees: dict = {}  # definition text -> ANTLR parse tree
 
@@ -102,6 +116,74 @@ def _designate_writer(cluster) -> None:
     return _original_designate_writer(cluster)
 
 
+@functools.cache
+def _sfn_shapes(action: str) -> tuple:
+    """(input shape, output shape) of a Step Functions operation named as moto names it
+    (`start_execution`), from botocore's service model."""
+    model = botocore.session.get_session().get_service_model("stepfunctions")
+    operation = model.operation_model({xform_name(o): o for o in model.operation_names}[action])
+    return operation.input_shape, operation.output_shape
+
+
+def _sfn_normalise_parameters(task, parameters, boto_service_name=None, service_action_name=None):
+    """A Step Functions Task's ASL parameters (`StateMachineArn`, `Input`, `Name`) as the
+    API's members (`stateMachineArn`, ...): AWS accepts them so (the documented
+    `states:startExecution` examples). moto's vendored parser passes them on unchanged."""
+    _original_sfn_normalise_parameters(task, parameters, boto_service_name, service_action_name)
+    if active is not None:
+        task._to_boto_request(parameters, _sfn_shapes(task._get_boto_service_action(service_action_name))[0])
+
+
+def _sfn_normalise_response(task, response, boto_service_name=None, service_action_name=None):
+    """The API's answer as the Task's result: `ExecutionArn`, `StartDate`, `Output`, ... (the
+    documented `.sync` outputs); timestamps as epoch milliseconds, as in Step Functions' events."""
+    if active is None or not isinstance(response, dict):
+        return _original_sfn_normalise_response(task, response, boto_service_name, service_action_name)
+    task._from_boto_response(response, _sfn_shapes(task._get_boto_service_action(service_action_name))[1])
+    for key, value in list(response.items()):
+        if isinstance(value, datetime.datetime):
+            response[key] = int(value.timestamp() * 1000)
+    return None
+
+
+def _sfn_service_task(task, env, resource_runtime_part, normalised_parameters, state_credentials):
+    """StartExecution from a Task: the child execution is the run's too (nested_executions)."""
+    def start():
+        _original_sfn_service_task(task, env, resource_runtime_part, normalised_parameters, state_credentials)
+
+    if active is None or task._get_boto_service_action() != "start_execution":
+        return start()
+    return active.start_child(task, env, start)
+
+
+def _sfn_eval_sync(task, env, sync_resolver, timeout_seconds, callback_endpoint, heartbeat_endpoint):
+    """`.sync` / `.sync:2`: the parent waits for the child on the simulated clock (moto polls
+    every 0.5 real seconds and measures the Task's TimeoutSeconds in real time)."""
+    if active is None:
+        return _original_sfn_eval_sync(task, env, sync_resolver, timeout_seconds, callback_endpoint,
+                                       heartbeat_endpoint)
+    return active.await_child(env, sync_resolver)
+
+
+class _SimulatedDatetime(datetime.datetime):
+    """An execution's start and stop dates on the simulated clock (DescribeExecution, `.sync` outputs)."""
+
+    @classmethod
+    def now(cls, tz=None):
+        if active is None:
+            return datetime.datetime.now(tz)
+        return active.now if tz is None else active.now.astimezone(tz)
+
+
+class _DatetimeModule:
+    """Stands in for the `datetime` module in moto's execution code."""
+
+    datetime = _SimulatedDatetime
+
+    def __getattr__(self, name):
+        return getattr(datetime, name)
+
+
 class _RetryTime(SimpleNamespace):
     """Stands in for the `time` module of moto's retrier: Retry intervals are simulated too."""
 
@@ -122,3 +204,8 @@ def install() -> None:
     lambda_eval_utils.boto_client_for = _boto_client_for
     EventManager._get_current_timestamp = staticmethod(_event_timestamp)
     DBCluster.designate_writer = _designate_writer
+    StateTaskServiceSfn._normalise_parameters = _sfn_normalise_parameters
+    StateTaskServiceSfn._normalise_response = _sfn_normalise_response
+    StateTaskServiceSfn._eval_service_task = _sfn_service_task
+    StateTaskServiceSfn._eval_sync = _sfn_eval_sync
+    sfn_execution.datetime = sfn_models.datetime = _DatetimeModule()

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from .render_outcome import failure_lines, outcome_lines, pretty
 from .render_style import Style, readable_cause
-from .render_timeline import duration, timeline_lines
+from .render_timeline import duration, nested_line, timeline_lines
 from .render_world import world_lines
 
 
@@ -74,10 +74,20 @@ def render(report: dict, world_before: dict, *, style: Style | None = None, verb
     lines += ["", f"Timeline (the simulated clock; T+0:00 is {report.get('started_at') or 'the start'}):"]
     lines += timeline_lines(report, style) or ["  (nothing ran)"]
     lines += [""] + outcome_lines(report, world_before, style)
+    if report.get("nested_executions"):
+        lines += ["", "Nested executions (each its own execution, billed on its own):"]
+        for nested in report["nested_executions"]:
+            lines.append(f"  {nested_line(nested, style)}, started by {nested.get('parent')} > "
+                         f"{nested.get('parent_state')}")
+            if nested.get("cause"):
+                lines.append(f"    cause: {readable_cause(nested['cause'])}")
+            if verbose and nested.get("states"):
+                lines.append("    states: " + " > ".join(nested["states"]))
     duplicate = report.get("duplicate")
     if duplicate:
         offset = _offset(duplicate.get("started_at"), report.get("started_at"))
-        shifted = {"workflow": report["workflow"], **_shifted(duplicate, offset)}
+        shifted = {"workflow": report["workflow"], "nested_executions": report.get("nested_executions"),
+                   **_shifted(duplicate, offset)}
         lines += ["", style.bold("Duplicate start") + " (the same input started again once the first ended, "
                   "as EventBridge redelivery and Express at-least-once starts do):"]
         lines += _execution(shifted, style, verbose, f"{report['workflow']} execution {duplicate['execution_name']}")

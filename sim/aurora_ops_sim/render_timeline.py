@@ -62,6 +62,12 @@ def identifiers(params: dict) -> list[str]:
         else:
             named.append(f"{f.get('Name')}={','.join(values)}")
     named += _dynamodb_keys(params)
+    for key in ("ResourceArn", "resourceArn"):  # RDS Enable/DisableHttpEndpoint, the Data API
+        if params.get(key):
+            named.append(f"cluster {str(params[key]).rsplit(':', 1)[-1]}")
+    if params.get("sql"):
+        sql = " ".join(str(params["sql"]).split())
+        named.append(repr(sql if len(sql) <= 80 else sql[:77] + "..."))
     metrics = [d.get("Value") for q in params.get("MetricDataQueries") or []
                for d in ((q.get("MetricStat") or {}).get("Metric") or {}).get("Dimensions", [])]
     if metrics:
@@ -102,12 +108,30 @@ def _where(entry: dict) -> str:
     return f"{entry['iteration']} > " if entry.get("iteration") else ""
 
 
+def nested_line(nested: dict, style: Style) -> str:
+    """`nested snapshot-restore execution NAME: SUCCEEDED (30 transitions, 13 Lambda invocations, 32 AWS calls, 5:36)`."""
+    status = nested["status"]
+    shown = style.green(status) if status == "SUCCEEDED" else style.red(status)
+    counts = (f"{nested['transitions']} transitions, {nested['lambda_invocations']} Lambda invocations, "
+              f"{nested.get('aws_calls', 0)} AWS calls, {duration(nested.get('simulated_seconds') or 0)}")
+    error = f": {nested['error']}" if nested.get("error") else ""
+    return f"nested {nested['state_machine']} execution {nested['execution_name']}: {shown}{error} ({counts})"
+
+
 def timeline_lines(report: dict, style: Style) -> list[str]:
-    """The report's timeline with its AWS calls under each Task attempt."""
+    """The report's timeline with its AWS calls under each Task attempt (a nested execution's
+    calls are its own: a line under the Task that started it stands for them)."""
     entries = report.get("timeline") or []
+    own = report.get("execution_name")
+    nested_by_task: dict = {}
+    for nested in report.get("nested_executions") or []:
+        if nested.get("parent") == own:
+            nested_by_task.setdefault(nested.get("parent_task"), []).append(nested)
     calls_by_task: dict = {}
     loose = []
     for call in report.get("aws_calls") or []:
+        if call.get("execution") not in (None, own):
+            continue
         if call.get("task") is not None:
             calls_by_task.setdefault(call["task"], []).append(call)
         else:
@@ -144,6 +168,8 @@ def timeline_lines(report: dict, style: Style) -> list[str]:
             for call in calls_by_task.get(entry["id"], []):
                 poll = polling.get(iteration, False) and call["operation"].startswith("Describe")
                 add(call.get("at", at), call_line(call, poll, style), 1)
+            for nested in nested_by_task.get(entry["id"], []):
+                add(at, nested_line(nested, style), 1)
         elif kind == "failed":
             add(at, style.red(f"{where}{entry['state']} failed: {entry['error']}")
                 + (f": {readable_cause(entry['cause'])}" if entry.get("cause") else ""))

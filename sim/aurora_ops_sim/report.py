@@ -22,6 +22,8 @@ def execution_report(*, workflow: str, name: str, described: dict, events: list[
     attempts = tasks(entries)
     last = last_values(events, ("plan", "outcome"))
     for call in aws_calls:  # the Task attempt (and Map iteration) each call was made in
+        if call.get("execution") not in (None, name):
+            continue  # a nested execution's call: its own report labels it
         attempt = attempts.get(call.get("task"))
         if attempt:
             call["state"], call["iteration"] = attempt["state"], attempt["iteration"]

@@ -27,6 +27,7 @@ class DeployedMachine:
     type: str  # STANDARD | EXPRESS
     timeout_seconds: float | None  # the execution's limit (Express: at most 300)
     task_timeouts: dict = field(default_factory=dict)  # Task state name -> TimeoutSeconds (ASL default 60)
+    workflow: str = ""  # its short name: statemachines/snapshot_restore.asl.json -> snapshot-restore
 
 
 def task_states(states: dict) -> dict[str, dict]:
@@ -53,6 +54,7 @@ class SimulatedStack:
         self.topic_arn = topic_arn
         self.functions: dict[str, tuple] = {}  # logical id -> (handler, environment)
         self._machines: dict[str, DeployedMachine] = {}
+        self._deploying: set[str] = set()  # state machines whose substitutions are being resolved
 
     def _client(self, service: str):
         return client(service, self.region)
@@ -60,6 +62,19 @@ class SimulatedStack:
     def state_machine(self, asl_file: str) -> DeployedMachine:
         if asl_file in self._machines:
             return self._machines[asl_file]
+        if asl_file in self._deploying:  # CloudFormation refuses a circular dependency too
+            raise KeyError(f"{asl_file}: its DefinitionSubstitutions refer back to itself")
+        self._deploying.add(asl_file)
+        try:
+            return self._deploy(asl_file)
+        finally:
+            self._deploying.discard(asl_file)
+
+    def machine_by_arn(self, arn: str) -> DeployedMachine | None:
+        """The stack's state machine with this ARN (None for one the stack did not deploy)."""
+        return next((m for m in self._machines.values() if m.arn == arn), None)
+
+    def _deploy(self, asl_file: str) -> DeployedMachine:
         machine = self.template.state_machine(asl_file)
         definition = machine.definition
         for name, value in machine.substitutions.items():
@@ -74,7 +89,8 @@ class SimulatedStack:
             name=machine.logical_id, definition=definition, roleArn=self.role_arn, type=machine.type
         )["stateMachineArn"]
         timeouts = {name: task.get("TimeoutSeconds", 60) for name, task in task_states(parsed["States"]).items()}
-        self._machines[asl_file] = DeployedMachine(arn, machine.type, timeout, timeouts)
+        workflow = asl_file.rsplit("/", 1)[-1].removesuffix(".asl.json").replace("_", "-")
+        self._machines[asl_file] = DeployedMachine(arn, machine.type, timeout, timeouts, workflow)
         return self._machines[asl_file]
 
     def resolve(self, value) -> str:
@@ -105,6 +121,9 @@ class SimulatedStack:
                 return str(self.world["parameters"][ref])
             if ref in SIMULATED_DEFAULTS:
                 return SIMULATED_DEFAULTS[ref]
+            resource = self.template.resources.get(ref, {})
+            if resource.get("Type") == "AWS::Serverless::StateMachine":  # Ref: the state machine's ARN
+                return self.state_machine(resource["Properties"]["DefinitionUri"]).arn
             default = self.template.parameter_default(ref)
             if default is not None:
                 return str(default)

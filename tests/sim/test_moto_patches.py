@@ -272,3 +272,135 @@ def test_the_dsql_model_answers_getcluster_in_botocores_shape():
         model.before(client, "us-east-1", "GetCluster", {"identifier": "solo"})  # not in that region
     assert refused.value.response["Error"]["Code"] == "ResourceNotFoundException"
     assert model.before(client, "us-east-1", "ListClusters", {}) is None  # left to moto
+
+
+# Nested executions (states:startExecution) and the RDS Data API: where moto differs from
+# AWS, patches.py (_sfn_*) and world/data_api.py answer as AWS does. Each test pins the
+# difference: when a moto upgrade changes it, revisit the patch or the model.
+
+def test_moto_still_passes_a_start_execution_tasks_asl_parameters_unchanged_to_boto3():
+    """AWS accepts StateMachineArn/Input/Name (the documented examples); moto hands them to
+    boto3, whose members are stateMachineArn/input/name: States.Runtime 'StateMachineArn'.
+    patches._sfn_normalise_parameters maps them by botocore's shape (and the answer back)."""
+    import inspect
+
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
+        StateTaskService,
+    )
+
+    for method in (StateTaskService._normalise_parameters, StateTaskService._normalise_response):
+        assert inspect.getsource(method).rstrip().endswith("pass")  # still a no-op in moto
+    assert 'submission_output["ExecutionArn"]' in inspect.getsource(
+        patches.StateTaskServiceSfn._build_sync2_resolver)  # moto reads the answer Pascal-cased
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        sfn = boto3.client("stepfunctions", region_name="us-east-1")
+        role = boto3.client("iam", region_name="us-east-1").create_role(
+            RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        child = sfn.create_state_machine(name="child", roleArn=role, definition=json.dumps(
+            {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}))["stateMachineArn"]
+        parent = sfn.create_state_machine(name="parent", roleArn=role, definition=json.dumps(
+            {"StartAt": "T", "States": {"T": {"Type": "Task", "End": True,
+                                              "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                                              "Parameters": {"StateMachineArn": child, "Input": {"a": 1}}}}}))
+        arn = sfn.start_execution(stateMachineArn=parent["stateMachineArn"], name="e1")["executionArn"]
+        deadline = time.monotonic() + 30
+        while (described := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert described["status"] == "FAILED" and described["error"] == "States.Runtime"
+        assert "'StateMachineArn'" in described["cause"]
+
+
+def test_moto_still_polls_a_sync_task_every_half_real_second_and_times_it_in_real_time():
+    """patches._sfn_eval_sync waits for the child on the simulated clock instead."""
+    import inspect
+
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_callback
+
+    source = inspect.getsource(state_task_service_callback.StateTaskServiceCallback._eval_sync)
+    assert "time.sleep(_DELAY_SECONDS_SYNC_CONDITION_CHECK)" in source
+    assert state_task_service_callback._DELAY_SECONDS_SYNC_CONDITION_CHECK == 0.5
+    assert list(inspect.signature(patches._original_sfn_eval_sync).parameters) == [
+        "self", "env", "sync_resolver", "timeout_seconds", "callback_endpoint", "heartbeat_endpoint"]
+    assert list(inspect.signature(patches._original_sfn_service_task).parameters) == [
+        "self", "env", "resource_runtime_part", "normalised_parameters", "state_credentials"]
+    from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
+
+    # a Task's TimeoutSeconds is waited for in real seconds
+    assert "terminated_event.wait(timeout_seconds)" in inspect.getsource(ExecutionState._evaluate_with_timeout)
+
+
+def test_moto_still_dates_executions_with_the_real_clock():
+    """patches._DatetimeModule puts an execution's start and stop dates on the simulated clock."""
+    import inspect
+
+    from moto.stepfunctions.parser.backend import execution
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    now = "datetime.datetime.now(tz=datetime.timezone.utc)"
+    assert now in inspect.getsource(execution.BaseExecutionWorkerCommunication._reflect_execution_status)
+    assert now in inspect.getsource(StepFunctionsParserBackend.start_execution)
+
+
+def test_nested_and_data_api_patches_are_installed_while_a_simulation_runs(world):
+    from moto.stepfunctions.parser import models as sfn_models
+    from moto.stepfunctions.parser.backend import execution
+
+    with Simulation(world):
+        sfn = patches.StateTaskServiceSfn
+        assert sfn._normalise_parameters is patches._sfn_normalise_parameters
+        assert sfn._normalise_response is patches._sfn_normalise_response
+        assert sfn._eval_service_task is patches._sfn_service_task
+        assert sfn._eval_sync is patches._sfn_eval_sync
+        assert isinstance(execution.datetime, patches._DatetimeModule)
+        assert isinstance(sfn_models.datetime, patches._DatetimeModule)
+
+
+def test_moto_still_implements_no_http_endpoint_and_only_reports_it_off():
+    """AWS: EnableHttpEndpoint/DisableHttpEndpoint (world/data_api.py answers them and sets the
+    cluster's `_enable_http_endpoint`, which moto's DescribeDBClusters reports). moto also turns
+    CreateDBCluster's EnableHttpEndpoint off for provisioned clusters (AWS turns it on for
+    versions with the Data API), and a restored cluster has it off (as in AWS)."""
+    with mock_aws():
+        rds = boto3.client("rds", region_name="us-east-1")
+        arn = rds.create_db_cluster(DBClusterIdentifier="a", Engine="aurora-postgresql", EngineVersion="16.4",
+                                    MasterUsername="admin1", MasterUserPassword="password-1",
+                                    EnableHttpEndpoint=True)["DBCluster"]["DBClusterArn"]
+        assert rds.describe_db_clusters(DBClusterIdentifier="a")["DBClusters"][0]["HttpEndpointEnabled"] is False
+        with pytest.raises(NotImplementedError):
+            rds.enable_http_endpoint(ResourceArn=arn)
+        with pytest.raises(NotImplementedError):
+            rds.disable_http_endpoint(ResourceArn=arn)
+        rds_backends["123456789012"]["us-east-1"].clusters["a"]._enable_http_endpoint = True
+        assert rds.describe_db_clusters(DBClusterIdentifier="a")["DBClusters"][0]["HttpEndpointEnabled"] is True
+        rds.create_db_cluster_snapshot(DBClusterIdentifier="a", DBClusterSnapshotIdentifier="s")
+        restored = rds.restore_db_cluster_from_snapshot(DBClusterIdentifier="b", SnapshotIdentifier="s",
+                                                        Engine="aurora-postgresql")["DBCluster"]
+        assert restored["HttpEndpointEnabled"] is False
+
+
+def test_moto_still_gives_a_managed_master_password_a_secret_that_exists():
+    """snapshot-restore's ManagePassword: ModifyDBCluster(ManageMasterUserPassword=True). The Data
+    API is called with MasterUserSecret.SecretArn; world/data_api.py looks it up in moto's
+    Secrets Manager (through the RDS backend) and reads moto's `master_user_secret`."""
+    with mock_aws():
+        rds = boto3.client("rds", region_name="us-east-1")
+        rds.create_db_cluster(DBClusterIdentifier="a", Engine="aurora-postgresql", EngineVersion="16.4",
+                              MasterUsername="admin1", MasterUserPassword="password-1")
+        secret = rds.modify_db_cluster(DBClusterIdentifier="a", ManageMasterUserPassword=True,
+                                       ApplyImmediately=True)["DBCluster"]["MasterUserSecret"]["SecretArn"]
+        assert boto3.client("secretsmanager", region_name="us-east-1").describe_secret(SecretId=secret)["Name"] \
+            .startswith("rds!cluster")
+        backend = rds_backends["123456789012"]["us-east-1"]
+        assert backend.clusters["a"].master_user_secret.secret_arn == secret
+        assert backend.secretsmanager.secrets.get(secret).arn == secret
+
+
+def test_moto_still_answers_every_data_api_statement_with_no_records_and_checks_nothing():
+    """AWS refuses without the HTTP endpoint, checks the secret, and answers from the database;
+    world/data_api.py answers from the world instead."""
+    with mock_aws():
+        answer = boto3.client("rds-data", region_name="us-east-1").execute_statement(
+            resourceArn="arn:aws:rds:us-east-1:123456789012:cluster:nowhere",
+            secretArn="arn:aws:secretsmanager:us-east-1:123456789012:secret:nothing", sql="SELECT 1")
+        assert answer["records"] == []
