@@ -27,6 +27,11 @@ RECENT_SECONDS = 3600  # a run for every enabled cluster skips one drilled this 
 CLEANUP_POLL_SECONDS, MAX_CLEANUP_POLLS = 30, 60  # deletes take minutes: up to 30
 
 
+# The endpoint was just enabled, or the database is still starting (RDS Data API
+# reference, ExecuteStatement errors; older SDKs say BadRequestException): retried.
+NOT_READY = frozenset({"HttpEndpointNotEnabledException", "DatabaseUnavailableException"})
+
+
 class DataApiNotReady(AuroraOpsError):
     """The HTTP endpoint was enabled a moment ago and does not answer yet: retried."""
 
@@ -155,8 +160,8 @@ def run_check(state: dict) -> dict:
                                   check.get("database"), drill["region"])
     except AuroraOpsError as exc:
         name, message = type(exc).__name__, str(exc)
-        if name == "BadRequestException" and "HttpEndpoint" in message:
-            raise DataApiNotReady(message) from exc
+        if name in NOT_READY or (name == "BadRequestException" and "HttpEndpoint" in message):
+            raise DataApiNotReady(f"{name}: {message}") from exc
         if name not in ("StatementTimeoutException", "BadRequestException", "DatabaseErrorException"):
             raise
         check.update(result="timeout" if name == "StatementTimeoutException" else "error", detail=message)
