@@ -30,7 +30,8 @@ from iam_model import Request
 # RDS resource type -> the parameters that name one (names or ARNs).
 RDS_NAMED_BY = {
     "db": ("DBInstanceIdentifier",),
-    "cluster": ("DBClusterIdentifier", "SourceDBClusterIdentifier", "TargetDbClusterIdentifier", "DbClusterIdentifier"),
+    "cluster": ("DBClusterIdentifier", "SourceDBClusterIdentifier", "TargetDbClusterIdentifier", "DbClusterIdentifier",
+                "ResourceArn"),
     "global-cluster": ("GlobalClusterIdentifier",),
     "cluster-snapshot": ("DBClusterSnapshotIdentifier", "SnapshotIdentifier", "FinalDBSnapshotIdentifier",
                          "SourceDBClusterSnapshotIdentifier", "TargetDBClusterSnapshotIdentifier"),
@@ -110,6 +111,7 @@ def _rds_requests(call: dict) -> list[Request]:
         for parameter in RDS_NAMED_BY.get(kind, ()):
             value = params.get(parameter)
             names += value if isinstance(value, list) else [value] if value else []
+        names = [n for n in names if not n.startswith("arn:") or n.split(":")[5] == kind]  # an ARN names its own kind
         if not names and kind in RDS_DEFAULT_NAME and (required or operation in RDS_CREATES
                                                        or operation.startswith("Restore")):
             names = [RDS_DEFAULT_NAME[kind]]

@@ -83,7 +83,7 @@ class Deployment:
             "AWS::IAM::Role": f"arn:aws:iam::{self.account}:role/{name}",
             "AWS::Logs::LogGroup": f"arn:aws:logs:{self.region}:{self.account}:log-group:{name}:*",
         }
-        if attribute == "QueueName":
+        if attribute in ("QueueName", "Name"):  # a queue's or a state machine's name: its logical id here
             return name
         assert attribute == "Arn", (name, attribute)
         return arns[kind]
