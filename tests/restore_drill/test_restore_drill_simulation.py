@@ -160,3 +160,11 @@ def test_bad_input_fails_with_a_named_error_and_changes_nothing(world):
     report = run(world, {"cluster": "orders"})
     assert (report["status"], report["error"]) == ("FAILED", "InvalidInput") and report["cause"].startswith("input")
     assert mutating_calls(report) == []
+
+
+def test_in_observe_mode_a_scheduled_run_plans_and_says_what_it_would_drill(world):
+    world["parameters"] = {"Mode": "observe"}
+    report = run(world, {"trigger": "schedule"})
+    assert report["output"]["dry_run"] is True and report["output"]["observed"] is True
+    assert [c["operation"] for c in mutating_calls(report)] == ["Publish"] and report["nested_executions"] == []
+    assert report["notifications"][0]["subject"] == "aurora-ops restore-drill: would drill 2 clusters (observe mode)"

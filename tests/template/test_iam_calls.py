@@ -126,6 +126,8 @@ SCENARIOS = {
     # no instance_classes: the scratch instance is the writer's class (Plan reads the instances)
     "restore drill of the writer's class": ("restore-drill", _writer_class_drill_world, {"cluster_id": "orders"}),
     "restore drill with a failed check": ("restore-drill", _failed_drill_world, {"cluster_id": "orders"}),
+    "restore drill scheduled in observe mode": ("restore-drill", lambda: _world("restore-drill.yaml", parameters={
+        "Mode": "observe"}), {"trigger": "schedule"}),
     # Prepare takes the primary's lock, finds the secondary's held and gives its own back
     "failover one member locked": ("failover", lambda: _world("global-orders.yaml", locks=[
         {"cluster": "orders-west", "owner": "sim-scale-up-9", "workflow": "scale-up"}]), "failover-switchover.json"),

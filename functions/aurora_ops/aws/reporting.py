@@ -57,9 +57,8 @@ def report_operation(workflow: str, result: dict, subject: str, notify_it: bool,
     the timings, and, when `notify_it`, the whole result as a notification. The warnings
     of what failed (best effort, as above)."""
     warnings = [_metrics_best_effort(workflow, _METRIC_BY_OUTCOME[result["outcome"]], timings, {})]
-    topic = os.environ.get("NOTIFICATION_TOPIC_ARN")
-    if notify_it and topic:
-        warnings.append(_best_effort(lambda: _publish(topic, subject, result, workflow, result["outcome"])))
+    if notify_it:
+        warnings.append(publish(workflow, subject, result, result["outcome"]))
     return [w for w in warnings if w]
 
 
@@ -71,11 +70,17 @@ def report_drill(workflow: str, drill: dict) -> list[str]:
     timings = {"RestoreDrillDurationSeconds": drill["duration_seconds"]} if drill.get("duration_seconds") else {}
     warnings = [_metrics_best_effort(workflow, "RestoreDrillFailures" if failed else "RestoreDrillsPassed",
                                      timings, {})]
-    topic = os.environ.get("NOTIFICATION_TOPIC_ARN")
-    if failed and topic:
-        subject = f"aurora-ops restore-drill: {drill['cluster_id']} failed"
-        warnings.append(_best_effort(lambda: _publish(topic, subject, drill, workflow, "failed")))
+    if failed:
+        warnings.append(publish(workflow, f"aurora-ops {workflow}: {drill['cluster_id']} failed", drill, "failed"))
     return [w for w in warnings if w]
+
+
+def publish(workflow: str, subject: str, body: dict, action: str) -> str | None:
+    """Publish `body` when a topic is configured; a warning instead of raising."""
+    topic = os.environ.get("NOTIFICATION_TOPIC_ARN")
+    if not topic:
+        return None
+    return _best_effort(lambda: _publish(topic, subject, body, workflow, action))
 
 
 def _metrics_best_effort(workflow: str, name: str, timings: dict[str, float] | None, counts: dict[str, int]):

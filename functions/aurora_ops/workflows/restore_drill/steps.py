@@ -11,7 +11,7 @@ import json
 import os
 
 from ...aws import data_api, locks, rds, records
-from ...aws.reporting import report_drill
+from ...aws.reporting import publish, report_drill
 from ...core import clock
 from ...core.errors import AuroraOpsError, AwsApiError, InvalidInput, caught_error_message, execution_error_name
 from ...core.policy import deployed_document
@@ -50,8 +50,9 @@ def plan(raw_input: object, execution_name: str) -> dict:
     class, with which checks. Reads only."""
     validate(raw_input, INPUT_SCHEMA, InvalidInput, "input")
     request = {"cluster_id": None, "dry_run": False, **raw_input}
-    if request.get("trigger") == "schedule" and os.environ.get("MODE", "act") == "observe":
-        request["dry_run"] = True  # observe mode: a scheduled run only plans
+    observed = request.get("trigger") == "schedule" and os.environ.get("MODE", "act") == "observe"
+    if observed:
+        request["dry_run"] = True  # observe mode: a scheduled run only plans, and says what it would drill
     named = request["cluster_id"].lower() if request["cluster_id"] else None
     document = deployed_document()
     if named:
@@ -79,7 +80,7 @@ def plan(raw_input: object, execution_name: str) -> dict:
             continue
         drill = _plan_drill(cluster, policy, execution_name, now)
         (drills if "reason" not in drill else skipped).append(drill)
-    return {"execution_name": execution_name, "dry_run": request["dry_run"],
+    return {"execution_name": execution_name, "dry_run": request["dry_run"], "observed": observed,
             "next": "done" if request["dry_run"] or not drills else "drill",
             "started_at": clock.iso(now), "drills": drills, "skipped": skipped}
 
@@ -273,4 +274,10 @@ def summarize(state: dict) -> dict:
               "passed": sum(r["outcome"] == "passed" for r in results),
               "failed": sum(r["outcome"] == "failed" for r in results),
               "drills": results if not state["dry_run"] else state["drills"], "skipped": state["skipped"]}
+    if state.get("observed"):
+        output["observed"] = True
+        warning = publish(WORKFLOW, f"aurora-ops {WORKFLOW}: would drill {len(state['drills'])} clusters "
+                                    "(observe mode)", output, "dry-run")
+        if warning:
+            output["warnings"] = [warning]
     return {"outcome": "done", "output": output}
