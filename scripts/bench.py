@@ -1,6 +1,6 @@
 """Print the budgets: scale-up happy path and cold starts, scale-down monthly cost,
 snapshot-restore transitions, chaos, the fleet's (scripts/bench_fleet.py), failover's
-(scripts/bench_failover.py), test-suite time.
+(scripts/bench_failover.py), dr-readiness's (scripts/bench_dr_readiness.py), test-suite time.
 
     .venv/bin/python scripts/bench.py [--skip-suite]
 """
@@ -25,7 +25,8 @@ from aurora_ops_sim import simulate  # noqa: E402
 from aurora_ops_sim.template import Template  # noqa: E402
 from conftest import BASE_WORLD  # noqa: E402
 
-import bench_failover  # noqa: E402  (scripts/, beside this file)
+import bench_dr_readiness  # noqa: E402  (scripts/, beside this file)
+import bench_failover  # noqa: E402
 import bench_fleet  # noqa: E402
 
 HAPPY = {"cluster_id": "orders", "reason": "bench"}
@@ -42,7 +43,7 @@ def happy_path(polls_until_available: int) -> dict:
     return report
 
 
-CLIENT_SERVICES = {"rds", "dynamodb", "sns", "cloudwatch"}  # the boto3 clients the handlers create
+CLIENT_SERVICES = {"rds", "dynamodb", "sns", "cloudwatch", "dsql"}  # the boto3 clients the handlers create
 
 
 def _services(function: dict) -> set[str]:
@@ -257,6 +258,7 @@ def main() -> int:
     ok &= bool(chaos_figures(args.chaos_runs))
     ok &= bench_fleet.main() == 0  # the fleet issue's budgets
     ok &= bench_failover.main() == 0  # the failover issue's budgets
+    ok &= bench_dr_readiness.main() == 0  # dr-readiness: <= $0.10 per cluster-month at 200 clusters
 
     if not args.skip_suite:
         # The README's test command: pytest (units + simulations), lint, build.

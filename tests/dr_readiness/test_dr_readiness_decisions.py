@@ -228,3 +228,12 @@ def test_the_subject_and_the_output_say_what_changed():
     shown = compact(ready_item(False))
     assert shown["checks"] == {"snapshot-fresh": "fail"} and shown["problems"] == {"snapshot-fresh": "d"}
     assert compact(ready_item(True))["problems"] == {}
+
+
+def test_assess_hands_record_the_resources_packed_and_they_come_back_whole():
+    from aurora_ops.workflows.dr_readiness.decisions import pack, unpack
+
+    fleet = [ready_item(i % 3 != 0, f"fleet-{i:03d}") for i in range(300)]
+    packed = pack(fleet)
+    assert unpack(packed) == fleet and isinstance(packed, str)
+    assert len(packed) * 5 < len(str(fleet))

@@ -19,6 +19,7 @@ EXAMPLES = [
     ("snapshot-restore", "examples/restore.yaml", "events/snapshot-restore-cross-region.json", 200),
     ("failover", "examples/failover-drill.yaml", "events/failover-drill.json", 300),
     ("failover", "examples/global-orders.yaml", "events/failover-failover.json", 400),
+    ("dr-readiness", "examples/dr-readiness.yaml", "events/dr-readiness.json", 500),
 ]
 
 

@@ -7,6 +7,9 @@ when none of its checks is `fail` or `error`. docs/dr-readiness.md lists the che
 
 from __future__ import annotations
 
+import base64
+import gzip
+import json
 from datetime import datetime
 
 from ...core import clock
@@ -261,3 +264,14 @@ def compact(item: dict) -> dict:
     return {"kind": item["kind"], "id": item["id"], "region": item["region"], "ready": item["ready"],
             "failed": item["failed"], "checks": {c["name"]: c["state"] for c in item["checks"]},
             "problems": {c["name"]: c["detail"] for c in item["checks"] if c["state"] in NOT_READY}}
+
+
+def pack(resources: list[dict]) -> str:
+    """The resources as Assess hands them to Record: compressed, so that a fleet's checks
+    and their details stay far below Step Functions' 256 KB state limit (about 650 bytes a
+    resource as JSON, a tenth of that packed)."""
+    return base64.b64encode(gzip.compress(json.dumps(resources, separators=(",", ":")).encode())).decode()
+
+
+def unpack(packed: str) -> list[dict]:
+    return json.loads(gzip.decompress(base64.b64decode(packed)))

@@ -13,8 +13,7 @@ logger = Logger(service="aurora-ops")
 @translate_errors
 def assess(event, context):
     state = steps.assess(event["input"])
-    logger.info("assessed", extra={"not_ready": [f"{r['kind']}#{r['id']}: {', '.join(r['failed'])}"
-                                                 for r in state["resources"] if not r["ready"]]})
+    logger.info("assessed", extra={"not_ready": state["not_ready"]})
     return state
 
 

@@ -21,7 +21,7 @@ from ...core.errors import (AuroraOpsError, InvalidInput, NotificationFailed, ca
 from ...core.policy import POLICY_TAG, deployed_document
 from ...core.validation import validate
 from .decisions import (LAG_WINDOW_MINUTES, change, cluster_checks, compact, dsql_checks, global_checks,
-                        missing_cluster, plan_writes, resource, subject)
+                        missing_cluster, pack, plan_writes, resource, subject, unpack)
 
 INPUT_SCHEMA = (__package__, "input")
 WORKFLOW = "dr-readiness"
@@ -69,7 +69,8 @@ def assess(raw_input: object) -> dict:
         targets = [t for t in targets if t[0] == asked]
     resources = (_clusters(clusters, found, covered, now, home) + _global_clusters(groups, found, covered, now, home)
                  + _dsql_clusters(targets, home))
-    state = {"dry_run": raw_input.get("dry_run", False), "started_at": clock.iso(now), "resources": resources}
+    state = {"dry_run": raw_input.get("dry_run", False), "started_at": clock.iso(now), "resources": pack(resources),
+             "not_ready": [f"{r['kind']}#{r['id']}: {', '.join(r['failed'])}" for r in resources if not r["ready"]]}
     if asked and not resources:
         state["message"] = (f"{asked}: no cluster, global cluster or DSQL cluster the policy document covers "
                             "has this id; nothing was checked")
@@ -149,7 +150,7 @@ def record(state: dict, execution_name: str) -> dict:
     with `error` and `cause` (Assess failed: bad input, or AWS after retries)."""
     if "failure" in state:
         return _failed(state["failure"])
-    resources, dry_run = state["resources"], state["dry_run"]
+    resources, dry_run = unpack(state["resources"]), state["dry_run"]
     keys = [readiness.key(r["kind"], r["id"]) for r in resources]
     previous = readiness.read(keys) if resources else {}
     plans = plan_writes(resources, previous, keys, clock.iso(clock.now()))
