@@ -168,3 +168,12 @@ def test_in_observe_mode_a_scheduled_run_plans_and_says_what_it_would_drill(worl
     assert report["output"]["dry_run"] is True and report["output"]["observed"] is True
     assert [c["operation"] for c in mutating_calls(report)] == ["Publish"] and report["nested_executions"] == []
     assert report["notifications"][0]["subject"] == "aurora-ops restore-drill: would drill 2 clusters (observe mode)"
+
+
+def test_an_error_after_the_restore_still_deletes_what_it_made(world):
+    world["faults"] = {"api_errors": [{"operation": "EnableHttpEndpoint", "code": "InvalidParameterCombination"}]}
+    report = run(world)
+    result = drill(report)
+    assert result["outcome"] == "failed" and result["message"].startswith("InvalidParameterCombination")
+    assert [c["result"] for c in result["checks"]] == [None, None]  # never run
+    assert result["cleanup_completed"] and nothing_left(report) and report["world"]["locks"] == []
