@@ -86,8 +86,7 @@ def _drills(simulation: Simulation, n: int) -> None:
 
 def steady_run(n: int) -> tuple[dict, int, float]:
     """A second run over the fleet (the first records every resource): the steady state.
-    Returns the report, the larger of the state Assess hands Record and the execution's
-    output (bytes), the wall time."""
+    Returns the report, the size of the state Assess hands Record (bytes), the wall time."""
     sizes = []
     original = steps.record
 
@@ -107,7 +106,7 @@ def steady_run(n: int) -> tuple[dict, int, float]:
         steps.record = original
     assert report["status"] == "SUCCEEDED", report["cause"]
     assert report["output"]["counts"]["not_ready"] == 0, report["output"]["counts"]
-    return report, max(sizes + [len(json.dumps(report["output"]))]), wall
+    return report, max(sizes), wall
 
 
 def _item_units(call: dict) -> int:
@@ -177,12 +176,14 @@ def main() -> int:
     print("  at N=200, a month:")
     for item, dollars in monthly.items():
         print(f"    {item:48s} ${dollars:8.4f}")
-    ok = figures[200] <= BUDGET_AT_200 and state_bytes < STATE_LIMIT and report["simulated_seconds"] < 300
-    print(f"  N=200 per cluster-month, all in: ${figures[200]:.4f}   (budget <= ${BUDGET_AT_200:.2f})")
     output_bytes = len(json.dumps(report["output"]))
+    ok = (figures[200] <= BUDGET_AT_200 and max(state_bytes, output_bytes) < STATE_LIMIT
+          and report["simulated_seconds"] < 300)
+    print(f"  N=200 per cluster-month, all in: ${figures[200]:.4f}   (budget <= ${BUDGET_AT_200:.2f})")
     print(f"  a 200-cluster run: {report['simulated_seconds']:.1f} s simulated (each AWS call charged "
           f"{60} ms, each Lambda invocation 300 ms; Express allows 300 s), {wall:.1f} s of wall time in the "
-          f"simulator; largest state {state_bytes / 1024:.0f} KB, the output {output_bytes / 1024:.0f} KB "
+          f"simulator; the state Assess hands Record {state_bytes / 1024:.1f} KB (packed), the output "
+          f"{output_bytes / 1024:.0f} KB "
           f"({output_bytes / len(report['output']['resources']):.0f} bytes a resource; limit 256 KB)")
     return 0 if ok else 1
 
