@@ -237,3 +237,18 @@ def test_assess_hands_record_the_resources_packed_and_they_come_back_whole():
     packed = pack(fleet)
     assert unpack(packed) == fleet and isinstance(packed, str)
     assert len(packed) * 5 < len(str(fleet))
+
+
+def test_a_runtime_sdk_without_dsqls_multi_region_properties_is_refused_not_misread(monkeypatch):
+    """An older botocore would drop multiRegionProperties and every cluster would look single-Region."""
+    from types import SimpleNamespace
+
+    from aurora_ops.aws import dsql
+    from aurora_ops.core.errors import SdkTooOld
+
+    old_model = SimpleNamespace(operation_model=lambda name: SimpleNamespace(output_shape=SimpleNamespace(
+        members={"identifier": None, "arn": None, "status": None})))
+    monkeypatch.setattr(dsql, "client", lambda service, region=None: SimpleNamespace(
+        meta=SimpleNamespace(service_model=old_model)))
+    with pytest.raises(SdkTooOld, match="multiRegionProperties"):
+        dsql.get_cluster("abc123", "us-east-1")

@@ -137,3 +137,7 @@ class FailoverTimeout(AuroraOpsError):
 
 class NotificationFailed(AuroraOpsError):
     """A notification that must go out (dr-readiness: a change of readiness) was not published."""
+
+
+class SdkTooOld(AuroraOpsError):
+    """The AWS SDK the Lambda runtime carries does not know a service or a field this code needs."""
