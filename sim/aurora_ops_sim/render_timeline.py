@@ -50,7 +50,7 @@ def identifiers(params: dict) -> list[str]:
                         ("SourceDBClusterSnapshotIdentifier", "from "), ("TargetDBClusterSnapshotIdentifier", "to "),
                         ("SourceDBClusterIdentifier", "from cluster "), ("GlobalClusterIdentifier", "global "),
                         ("SourceRegion", "from region "), ("KmsKeyId", "key "), ("SecretId", "secret "),
-                        ("Engine", ""), ("EngineVersion", ""), ("TableName", ""), ("identifier", "dsql ")):
+                        ("Engine", ""), ("EngineVersion", ""), ("TableName", ""), ("identifier", "")):
         if params.get(key) and not (key == "Engine" and cluster):
             named.append(f"{prefix}{params[key]}")
     for f in params.get("Filters") or []:
