@@ -20,6 +20,7 @@ EXAMPLES = [
     ("failover", "examples/failover-drill.yaml", "events/failover-drill.json", 300),
     ("failover", "examples/global-orders.yaml", "events/failover-failover.json", 400),
     ("dr-readiness", "examples/dr-readiness.yaml", "events/dr-readiness.json", 500),
+    ("restore-drill", "examples/restore-drill.yaml", "events/restore-drill.json", 600),
 ]
 
 
