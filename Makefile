@@ -86,7 +86,7 @@ demo: setup
 # ------------------------------------------------------------------- test
 
 test: setup
-	$(PY) -m pytest -q -n auto --dist loadfile
+	$(PY) -m pytest -q -n auto --dist loadgroup
 	$(MAKE) lint
 	$(MAKE) build
 

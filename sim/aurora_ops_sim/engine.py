@@ -12,7 +12,6 @@ from pathlib import Path
 from botocore.exceptions import ClientError, EndpointConnectionError
 from moto import mock_aws
 
-from aurora_ops.aws import clients as aurora_clients
 from aurora_ops.core import clock
 
 from . import patches
@@ -59,7 +58,7 @@ class Simulation(LambdaSide, ExecutionSide):
         self.echo_handler_output = echo_handler_output
         self.world = load_world(world)
         self.root = Path(root)
-        self.template = Template(self.root)
+        self.template = Template.shared(self.root)
         self.account = self.world["account_id"]
         self.region = self.world["region"]
         self.now = clock.parse(self.world["now"])
@@ -88,7 +87,7 @@ class Simulation(LambdaSide, ExecutionSide):
         patches.install()
         patches.active = self
         clock.now_fn = lambda: self.now
-        aurora_clients.client.cache_clear()
+        patches.fresh_retry_quotas()
         try:
             built = build_world(self.world)
         except ClientError as exc:  # the world asks for something AWS (moto) refuses
@@ -105,7 +104,6 @@ class Simulation(LambdaSide, ExecutionSide):
     def __exit__(self, *exc):
         patches.active = None
         clock.now_fn = clock._system_now
-        aurora_clients.client.cache_clear()
         self._mock.stop()
         for key, value in self._saved_env.items():
             if value is None:

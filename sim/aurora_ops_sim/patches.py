@@ -9,11 +9,14 @@ from __future__ import annotations
 import datetime
 import functools
 import threading
+import weakref
 from types import SimpleNamespace
 
 import botocore.session
 from botocore import xform_name
 from botocore.client import BaseClient
+from botocore.retries import quota as retry_quota
+from botocore.retries import standard as standard_retries
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.rds.models import DBCluster
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
@@ -26,6 +29,8 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
     StateTaskServiceSfn,
 )
 from moto.stepfunctions.parser import models as sfn_models
+from moto.stepfunctions.parser.asl.component.common.path import result_path as sfn_result_path
+from moto.stepfunctions.parser.asl.utils import json_path as sfn_json_path
 from moto.stepfunctions.parser.backend import execution as sfn_execution
 
 _original_make_api_call = BaseClient._make_api_call
@@ -194,7 +199,34 @@ class _RetryTime(SimpleNamespace):
         active.advance(seconds, None)
 
 
+_quota_checkers: weakref.WeakSet = weakref.WeakSet()  # of every boto3 client's standard-mode retry quota
+_original_quota_checker_init = standard_retries.RetryQuotaChecker.__init__
+
+
+def _remembered_quota_checker(self, *args, **kwargs) -> None:
+    _original_quota_checker_init(self, *args, **kwargs)
+    _quota_checkers.add(self)
+
+
+def fresh_retry_quotas() -> None:
+    """Each simulated account starts as a fresh Lambda container would: with full retry
+    quotas. The handlers' boto3 clients are kept from one simulation to the next (making
+    them is a third of a short run), so their quotas are refilled instead."""
+    for checker in list(_quota_checkers):
+        checker._quota = retry_quota.RetryQuota()
+
+
+def _cached(parse):
+    """moto builds a new JSONPath parser (its ply tables) for every path it evaluates, a
+    sixth of a simulation's time; a path always parses to the same expression, which
+    `find` and `update` only read. Speed only: the answers are the same."""
+    return parse if hasattr(parse, "cache_info") else functools.lru_cache(maxsize=4096)(parse)
+
+
 def install() -> None:
+    standard_retries.RetryQuotaChecker.__init__ = _remembered_quota_checker
+    sfn_json_path.parse = _cached(sfn_json_path.parse)
+    sfn_result_path.parse = _cached(sfn_result_path.parse)
     BaseClient._make_api_call = _make_api_call
     LambdaSimpleBackend.invoke = _invoke
     WaitFunction._wait_interval = _wait_interval

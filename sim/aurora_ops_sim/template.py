@@ -75,6 +75,12 @@ class Template:
             if resource["Type"] == "AWS::Serverless::Function"
         }
 
+    @staticmethod
+    def shared(root: Path) -> "Template":
+        """One Template per file version, for simulations, which only read it."""
+        path = Path(root) / "template.yaml"
+        return _shared(Path(root), path.stat().st_mtime_ns)
+
     def state_machine(self, asl_file: str) -> StateMachine:
         for logical_id, resource in self.resources.items():
             props = resource.get("Properties", {})
@@ -87,3 +93,8 @@ class Template:
 
     def parameter_default(self, name: str) -> str | None:
         return self.doc.get("Parameters", {}).get(name, {}).get("Default")
+
+
+@functools.lru_cache(maxsize=8)
+def _shared(root: Path, mtime_ns: int) -> Template:
+    return Template(root)

@@ -27,8 +27,9 @@ EXAMPLES = [
 @pytest.mark.parametrize("workflow,world,execution_input,seed", EXAMPLES)
 def test_seeded_chaos_runs_find_no_violation(workflow, world, execution_input, seed):
     with open(execution_input) as f:
-        result = chaos(workflow, load_world(world), json.load(f), runs=6, seed=seed, jobs=2)
-    assert result["runs"] == 6
+        # three seeded runs each: the CI's share; `make bench` runs 100 of each (docs/faults.md)
+        result = chaos(workflow, load_world(world), json.load(f), runs=3, seed=seed, jobs=1)
+    assert result["runs"] == 3
     assert result["violations"] == []
 
 
@@ -99,9 +100,9 @@ def test_a_standard_workflow_that_times_out_does_not_end():
 def test_the_command_reports_runs_and_exits_0_without_violations():
     run = subprocess.run([sys.executable, "-m", "aurora_ops_sim.cli", "chaos", "scale-up",
                           "--world", "examples/happy-path.yaml", "--input", "events/manual.json",
-                          "--runs", "2", "--seed", "5", "--json"], capture_output=True, text=True, timeout=120)
+                          "--runs", "1", "--seed", "5", "--jobs", "1", "--json"], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
-    assert json.loads(run.stdout) == {"runs": 2, "violations": []}
+    assert json.loads(run.stdout) == {"runs": 1, "violations": []}
     bad = subprocess.run([sys.executable, "-m", "aurora_ops_sim.cli", "chaos", "scale-up", "--world",
                           "examples/happy-path.yaml", "--input", "events/manual.json", "--runs", "-1"],
                          capture_output=True, text=True, timeout=60)

@@ -404,3 +404,37 @@ def test_moto_still_answers_every_data_api_statement_with_no_records_and_checks_
             resourceArn="arn:aws:rds:us-east-1:123456789012:cluster:nowhere",
             secretArn="arn:aws:secretsmanager:us-east-1:123456789012:secret:nothing", sql="SELECT 1")
         assert answer["records"] == []
+
+
+def test_moto_still_parses_each_jsonpath_through_the_names_the_cache_replaces():
+    """The simulator caches JSONPath parsing (speed only): moto must still look `parse` up
+    in these two modules, or the cache does nothing and every run gets slower."""
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    from aurora_ops_sim import patches
+
+    patches.install()
+    assert hasattr(json_path.parse, "cache_info") and hasattr(result_path.parse, "cache_info")
+    assert json_path.extract_json("$.a[1]", {"a": [1, 2]}) == 2
+    assert json_path.parse("$.a") is json_path.parse("$.a")
+
+
+def test_a_new_simulation_refills_the_retry_quota_of_the_clients_it_keeps():
+    """botocore's standard retry mode keeps a retry quota per client; the handlers' clients
+    outlive a simulation, so each simulation starts them full again (as a fresh container)."""
+    import boto3
+    from botocore.config import Config
+    from botocore.retries import quota
+
+    from aurora_ops_sim import patches
+
+    patches.install()
+    before = set(patches._quota_checkers)
+    client = boto3.client("rds", region_name="us-east-1", config=Config(retries={"mode": "standard"}))
+    (checker,) = set(patches._quota_checkers) - before
+    while checker._quota.acquire(50):
+        pass
+    assert checker._quota.available_capacity < quota.RetryQuota.INITIAL_CAPACITY
+    patches.fresh_retry_quotas()
+    assert checker._quota.available_capacity == quota.RetryQuota.INITIAL_CAPACITY and client

@@ -14,6 +14,9 @@ from aurora_ops_sim.render_style import Style, readable_cause
 from aurora_ops_sim.render_timeline import clock
 from conftest import BASE_WORLD, load_event
 
+# its tests share what the module computes once (make test spreads the others test by test)
+pytestmark = pytest.mark.xdist_group("render")
+
 ESCAPE = "\033["
 
 

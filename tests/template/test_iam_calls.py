@@ -25,6 +25,9 @@ from iam_authorization import requests_for
 from iam_model import ACCOUNT, Deployment, Request, as_list, is_allowed
 from test_iam_data import allowed_probes
 
+# its tests share what the module computes once (make test spreads the others test by test)
+pytestmark = pytest.mark.xdist_group("iam-calls")
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -33,6 +33,9 @@ from aurora_ops_sim.template import load_template
 from sfn_local import docker_probe
 from sfn_local.asl_walk import LAMBDA_INVOKE, Walker, WalkError, all_states, invocation_keys
 
+# its tests share what the module computes once (make test spreads the others test by test)
+pytestmark = pytest.mark.xdist_group("sfn-local")
+
 ROOT = Path(__file__).resolve().parents[2]
 MOCK_CONFIG = Path(__file__).resolve().parent / "sfn_local" / "MockConfigFile.json"
 IMAGE = "amazon/aws-stepfunctions-local"
