@@ -177,3 +177,12 @@ def test_an_error_after_the_restore_still_deletes_what_it_made(world):
     assert result["outcome"] == "failed" and result["message"].startswith("InvalidParameterCombination")
     assert [c["result"] for c in result["checks"]] == [None, None]  # never run
     assert result["cleanup_completed"] and nothing_left(report) and report["world"]["locks"] == []
+
+
+def test_dr_readiness_sees_the_drill_that_passed(world):
+    with Simulation(world, echo_handler_output=False) as simulation:
+        before = simulation.run("dr-readiness", {"cluster_id": "orders"})["output"]
+        simulation.run("restore-drill", {"cluster_id": "orders"})
+        after = simulation.run("dr-readiness", {"cluster_id": "orders"})["output"]
+    checks = [next(r for r in out["resources"] if r["id"] == "orders")["checks"] for out in (before, after)]
+    assert (checks[0]["drill-recent"], checks[1]["drill-recent"]) == ("fail", "pass")
