@@ -193,7 +193,7 @@ CHAOS_EXAMPLES = (  # the faults issue's budget: 100 runs each in under 120 s wa
     ("scale-down", "examples/scale-down.yaml", "events/scale-down-all.json"),
     ("snapshot-restore", "examples/restore.yaml", "events/snapshot-restore-cross-region.json"),
     ("failover", "examples/failover-drill.yaml", "events/failover-drill.json"),
-    ("restore-drill", "examples/restore-drill.yaml", "events/restore-drill.json"),
+    ("restore-drill", "examples/restore-drill.yaml", "events/restore-drill-one.json"),  # one drill per run
     ("dr-readiness", "examples/dr-readiness.yaml", "events/dr-readiness.json"),
 )
 
