@@ -115,6 +115,7 @@ def test_where_the_data_api_is_not_available_the_checks_are_skipped_with_the_rea
     result = drill(report)
     assert [c["result"] for c in result["checks"]] == ["skipped", "skipped"]
     assert "16.1 or later" in result["checks"][0]["detail"] and result["outcome"] == "passed"
+    assert result["message"].startswith("the backup restored; no check ran: the Data API needs")
     assert calls(report, "EnableHttpEndpoint") == [] and calls(report, "ExecuteStatement") == []
     assert nothing_left(report)
 

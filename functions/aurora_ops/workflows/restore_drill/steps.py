@@ -98,7 +98,8 @@ def _plan_drill(cluster: dict, policy, execution_name: str, now) -> dict:
     instance_class = scratch_class(policy.restore_drill.instance_class, policy.instance_classes, writer_class)
     if instance_class is None:
         return {"cluster_id": cluster_id, "reason": "no-instance-class",
-                "detail": "no restore_drill.instance_class, no instance_classes and no writer to copy"}
+                "detail": "no restore_drill.instance_class, and no class to take from instance_classes or the "
+                          "writer (db.serverless needs a capacity range a scratch cluster does not have)"}
     supported, support = data_api_support(snapshot["engine"] or cluster["engine"],
                                           snapshot["engine_version"] or cluster["engine_version"], region)
     scratch = scratch_cluster_id(cluster_id, now)
@@ -240,7 +241,8 @@ def record(state: dict) -> dict:
     cleanup_state = drill.get("cleanup", {})
     summary = {
         "cluster_id": drill["cluster_id"], "outcome": result, "message": why,
-        "snapshot_id": drill["snapshot"]["snapshot_id"], "snapshot_age_hours": drill["snapshot"]["age_hours"],
+        "snapshot_id": drill["snapshot"]["snapshot_id"],
+        "snapshot_age_hours": round((started - clock.parse(drill["snapshot"]["created"]).timestamp()) / 3600, 1),
         "scratch_cluster_id": drill["scratch_cluster_id"], "instance_class": drill["instance_class"],
         "seconds_to_available": _since(started, drill.get("available_at")),
         "seconds_to_first_query": _since(started, drill.get("first_query_at")),
