@@ -57,3 +57,13 @@ def load_event(name):
     root = os.path.dirname(os.path.dirname(__file__))
     with open(os.path.join(root, "events", name)) as f:
         return json.load(f)
+
+
+def failover_result(report):
+    """A failover run's outcome: the output, or for a failed execution (whose cause is
+    the one-line message) the outcome its notification carries."""
+    if report["status"] == "SUCCEEDED":
+        return report["output"]
+    (published,) = [n["message"] for n in report["notifications"] if n["message"].get("outcome") == "failed"]
+    assert published["message"] == report["cause"]
+    return published

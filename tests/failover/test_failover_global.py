@@ -9,7 +9,7 @@ import pytest
 
 from aurora_ops.workflows.failover.decisions import OUTPUT_FIELDS
 from aurora_ops_sim import Simulation, patches, simulate
-from conftest import calls, mutating_calls
+from conftest import calls, failover_result as result, mutating_calls
 
 OPERATIONS = "switchover failover detach-and-promote"
 WORLD = {
@@ -53,16 +53,6 @@ def cluster(world, cluster_id):
 
 def run(world, execution_input):
     return simulate("failover", world, execution_input, echo_handler_output=False)
-
-
-def result(report):
-    """The output; for a failed execution (whose cause is the one-line message), the
-    outcome its notification carries."""
-    if report["status"] == "SUCCEEDED":
-        return report["output"]
-    (published,) = [n["message"] for n in report["notifications"] if n["message"].get("outcome") == "failed"]
-    assert published["message"] == report["cause"]
-    return published
 
 
 def primary(report, global_id="orders-global"):
