@@ -48,27 +48,12 @@ def instance_cpu(windows: dict[str, int], end: datetime) -> dict[str, list[float
 
 
 @translate_errors
-def worst_rpo_lag_seconds(cluster_id: str, region: str, end: datetime, minutes: int = 5) -> float | None:
-    """The largest AuroraGlobalDBRPOLag datapoint of a secondary cluster over the last
-    `minutes` (one-minute Maximum), in seconds; None when there is none. AWS publishes
-    it for every Aurora PostgreSQL global database and Aurora MySQL 3.04.0/2.12.0 and
-    later (Aurora User Guide, "Performing managed switchovers")."""
-    answer = client("cloudwatch", region).get_metric_data(
-        MetricDataQueries=[{"Id": "lag", "MetricStat": {
-            "Metric": {"Namespace": "AWS/RDS", "MetricName": "AuroraGlobalDBRPOLag",
-                       "Dimensions": [{"Name": "DBClusterIdentifier", "Value": cluster_id}]},
-            "Period": 60, "Stat": "Maximum"}}],
-        StartTime=end - timedelta(minutes=minutes), EndTime=end,
-    )
-    values = [v for result in answer["MetricDataResults"] for v in result["Values"]]
-    return max(values) / 1000 if values else None
-
-
-@translate_errors
 def worst_rpo_lags(cluster_ids: list[str], region: str, end: datetime, minutes: int = 5) -> dict[str, float | None]:
-    """worst_rpo_lag_seconds for many secondaries of one region: up to 500 clusters per
-    GetMetricData call (its limit of queries), each cluster's worst one-minute Maximum of
-    the last `minutes` in seconds, or None when it has no datapoint."""
+    """The worst AuroraGlobalDBRPOLag of secondaries of one region: each cluster's largest
+    one-minute Maximum of the last `minutes`, in seconds, or None when it has no datapoint;
+    up to 500 clusters per GetMetricData call (its limit of queries). AWS publishes it for
+    every Aurora PostgreSQL global database and Aurora MySQL 3.04.0/2.12.0 and later
+    (Aurora User Guide, "Performing managed switchovers")."""
     worst: dict[str, float | None] = dict.fromkeys(cluster_ids)
     ids = sorted(set(cluster_ids))
     for offset in range(0, len(ids), MAX_QUERIES):

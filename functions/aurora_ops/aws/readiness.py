@@ -7,16 +7,14 @@ Also the change notification and the run's metrics (no per-resource dimension)."
 
 from __future__ import annotations
 
-import json
 import os
 
-from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
 
 from ..core import clock
 from .clients import client, error_code, translate_errors
 from .locks import batch_items
-from .reporting import logger, metrics
+from .reporting import publish_or_raise, record_counts
 
 WORKFLOW = "dr-readiness"
 TTL_SECONDS = 30 * 24 * 3600  # a resource no longer checked drops out of the table after a month
@@ -99,25 +97,10 @@ def release(resource: dict, told: bool | None, execution: str) -> None:
 @translate_errors
 def publish(subject: str, body: dict) -> None:
     """The notification of the run's changes. Raises when SNS (or its key) refuses."""
-    topic = os.environ.get("NOTIFICATION_TOPIC_ARN")
-    if not topic:
-        return
-    client("sns").publish(
-        TopicArn=topic, Subject=subject[:100], Message=json.dumps(body, indent=2, default=str),
-        MessageAttributes={"workflow": {"DataType": "String", "StringValue": WORKFLOW},
-                           "action": {"DataType": "String", "StringValue": "readiness-changed"}})
+    publish_or_raise(WORKFLOW, subject, body, "readiness-changed")
 
 
 def record_metrics(counts: dict[str, int]) -> str | None:
     """The run's counts as EMF metrics (dimension Workflow only: their cost does not grow
     with the fleet). Best effort: a warning instead of an error."""
-    try:
-        metrics.add_dimension(name="Workflow", value=WORKFLOW)
-        for name, value in counts.items():
-            metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
-        metrics.flush_metrics()
-    except Exception as exc:  # noqa: BLE001 - best effort by design
-        logger.warning("metrics not recorded", extra={"error": repr(exc)})
-        metrics.clear_metrics()
-        return f"metrics not recorded: {type(exc).__name__}: {exc}"
-    return None
+    return record_counts(WORKFLOW, counts)

@@ -77,13 +77,24 @@ def report_drill(workflow: str, drill: dict) -> list[str]:
 
 def publish(workflow: str, subject: str, body: dict, action: str) -> str | None:
     """Publish `body` when a topic is configured; a warning instead of raising."""
+    return _best_effort(lambda: publish_or_raise(workflow, subject, body, action))
+
+
+def publish_or_raise(workflow: str, subject: str, body: dict, action: str) -> None:
+    """Publish `body` when a topic is configured; raises when SNS (or its key) refuses,
+    for a caller that must know (dr-readiness gives its claims back)."""
     topic = os.environ.get("NOTIFICATION_TOPIC_ARN")
-    if not topic:
-        return None
-    return _best_effort(lambda: _publish(topic, subject, body, workflow, action))
+    if topic:
+        _publish(topic, subject, body, workflow, action)
 
 
-def _metrics_best_effort(workflow: str, name: str, timings: dict[str, float] | None, counts: dict[str, int]):
+def record_counts(workflow: str, counts: dict[str, int]) -> str | None:
+    """Counts as metrics (dimension Workflow only). Returns a warning instead of raising."""
+    return _metrics_best_effort(workflow, None, None, counts)
+
+
+def _metrics_best_effort(workflow: str, name: str | None, timings: dict[str, float] | None,
+                         counts: dict[str, int]):
     try:
         _record_metrics(workflow, name, timings, counts)
     except Exception as exc:  # noqa: BLE001 - best effort by design
@@ -93,9 +104,11 @@ def _metrics_best_effort(workflow: str, name: str, timings: dict[str, float] | N
     return None
 
 
-def _record_metrics(workflow: str, name: str, timings: dict[str, float] | None, counts: dict[str, int]) -> None:
+def _record_metrics(workflow: str, name: str | None, timings: dict[str, float] | None,
+                    counts: dict[str, int]) -> None:
     metrics.add_dimension(name="Workflow", value=workflow)
-    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+    if name:  # the outcome's count
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
     for count_name, value in counts.items():
         metrics.add_metric(name=count_name, unit=MetricUnit.Count, value=value)
     for timing, seconds in (timings or {}).items():
@@ -140,13 +153,11 @@ def _notify(workflow: str, outcome: dict) -> None:
 def notify_summary(workflow: str, outcomes: list[dict]) -> str | None:
     """One message for a run with many notable outcomes (a fleet's scale-down),
     instead of one each. Returns a warning instead of raising."""
-    topic = os.environ.get("NOTIFICATION_TOPIC_ARN")
     notable = [o for o in outcomes if is_notable(o)]
-    if not topic or not notable:
+    if not notable:
         return None
     counts = ", ".join(f"{n} {a}" for a, n in sorted(Counter(o["action"] for o in notable).items()))
-    return _best_effort(lambda: _publish(topic, f"aurora-ops {workflow}: {counts}", {"outcomes": notable},
-                                         workflow, "summary"))
+    return publish(workflow, f"aurora-ops {workflow}: {counts}", {"outcomes": notable}, "summary")
 
 
 def _publish(topic: str, subject: str, body: dict, workflow: str, action: str) -> None:

@@ -131,9 +131,11 @@ def _prepare_global(state: dict) -> list[str]:
         checks.append(check("not-available", found["status"] == "available", f"{global_id} is {found['status']}"))
     target = request["target_cluster_id"]
     if operation != "switchover":
-        lags = {m["cluster_id"]: cloudwatch.worst_rpo_lag_seconds(
-                    m["cluster_id"], m["region"], clock.now(), LAG_WINDOW_MINUTES)
-                for m in secondaries if target in (None, m["cluster_id"])}
+        candidates = [m for m in secondaries if target in (None, m["cluster_id"])]
+        lags = {}
+        for region in sorted({m["region"] for m in candidates}):  # one GetMetricData per region
+            lags.update(cloudwatch.worst_rpo_lags([m["cluster_id"] for m in candidates if m["region"] == region],
+                                                  region, clock.now(), LAG_WINDOW_MINUTES))
         target, lag, gate = lag_gate(lags, target, request["max_data_loss_seconds"])
         state["data_loss_window_seconds"] = lag
     else:
